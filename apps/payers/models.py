@@ -1,0 +1,47 @@
+"""The payer directory: who pays for treatment, whether we are in network, and the names people
+type for them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Payer(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    in_network = models.BooleanField(default=False)
+    active = models.BooleanField(default=True, help_text="Inactive payers leave the dropdown.")
+    # Free text from the directory ("known as"): kept for staff, the matcher reads aliases.
+    known_as = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-in_network", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PayerAlias(models.Model):
+    """A name that resolves to a payer. ``normalized`` is what the matcher compares."""
+
+    class Source(models.TextChoices):
+        DIRECTORY = "directory", "Payer directory"
+        STAFF = "staff", "Mapped by staff"
+
+    payer = models.ForeignKey(Payer, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=255)
+    normalized = models.CharField(max_length=255, unique=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.DIRECTORY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "payer aliases"
+        ordering = ["payer__name", "alias"]
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.payer.slug}"

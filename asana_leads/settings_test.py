@@ -1,0 +1,25 @@
+"""Settings for the test suite: the real settings, with test-only keys and fast hashing.
+
+``DATABASE_URL`` and ``REDIS_URL`` still decide the database and broker, so the same suite runs
+on the embedded default and on PostgreSQL + Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Test-only keys, never used outside the suite; setdefault lets CI override them.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault(
+    "PHI_ENCRYPTION_KEYS",
+    "dGVzdC1vbmx5LXBoaS1rZXktbmV3LTAxMjM0NTY3ODk=,dGVzdC1vbmx5LXBoaS1rZXktb2xkLTAxMjM0NTY3ODk=",
+)
+os.environ.setdefault("PHI_BLIND_INDEX_KEY", "test-only-blind-index-key")
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="asana-leads-test-var-"))
+os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+
+from asana_leads.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
