@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 class ApplicationError(Exception):
     """A domain rule was broken; ``status_code`` says how the API answers."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)

@@ -1,8 +1,9 @@
 """Settings for asana_leads, read from the environment (django-environ).
 
 Every variable read here is listed in README.md. Without any of them the project runs on the
-embedded defaults: SQLite under ``var/``, a filesystem Celery broker, a local-memory cache, email to
-files. With ``DATABASE_URL`` and ``REDIS_URL`` it runs on PostgreSQL and Redis, nothing else changed.
+embedded defaults: SQLite under ``var/``, a filesystem Celery broker, a local-memory cache,
+email to files. With ``DATABASE_URL`` and ``REDIS_URL`` it runs on PostgreSQL and Redis,
+nothing else changed.
 """
 
 from __future__ import annotations
@@ -64,11 +65,13 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.privacy",
     "apps.payers",
     "apps.leads",
     "apps.intake",
     "apps.health",
+    "apps.staff",
 ]
 
 MIDDLEWARE = [
@@ -106,9 +109,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'asana_leads.sqlite3'}"
-    ),
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'asana_leads.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: WAL lets readers run beside one writer, IMMEDIATE
@@ -197,6 +198,8 @@ REST_FRAMEWORK: dict[str, object] = {
         "payers": env.str("THROTTLE_PAYERS", default="300/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # ASCII-escaped JSON: an error can never fail to encode (lone surrogates in input).
+    "UNICODE_JSON": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "asana_leads website forms API",
@@ -206,7 +209,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Served from our own static files: no CDN on a health site.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -233,13 +239,21 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 # Payer matching: at or above this score a typed name resolves; below it waits for a human.
 PAYER_MATCH_THRESHOLD = env.float("PAYER_MATCH_THRESHOLD", default=88.0)
 
+# Minutes within which staff should first touch a new lead (issue 4 adds staffed hours).
+LEAD_SLA_MINUTES = {
+    "urgent": env.int("SLA_URGENT_MINUTES", default=5),
+    "verification": env.int("SLA_VERIFICATION_MINUTES", default=15),
+    "contact": env.int("SLA_CONTACT_MINUTES", default=30),
+}
+
 # --- The center -------------------------------------------------------------------------------
 CENTER_NAME = env.str("CENTER_NAME", default="Asana Recovery")
 CENTER_PHONE = env.str("CENTER_PHONE", default="(949) 438-4504")
 
 # --- Files ------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 PHI_FILES_DIR = Path(env.str("PHI_FILES_DIR", default=str(VAR_DIR / "phi-files")))
 STORAGES: dict[str, dict[str, object]] = {
     "default": {
@@ -250,7 +264,12 @@ STORAGES: dict[str, dict[str, object]] = {
     # Card images, already encrypted before they get here; never served by URL.
     "phi": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(PHI_FILES_DIR), "base_url": None},
+        "OPTIONS": {
+            "location": str(PHI_FILES_DIR),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     },
 }
 PHI_STORAGE_S3_BUCKET: str | None = env.str("PHI_STORAGE_S3_BUCKET", default=None)
@@ -267,9 +286,7 @@ if PHI_STORAGE_S3_BUCKET:
     }
 
 # --- Email ------------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend"
-)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="admissions@localhost")
 

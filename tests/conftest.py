@@ -1,13 +1,81 @@
-"""Shared fixtures: personas and API clients. Tests run against the real database configured by
-``DATABASE_URL`` (SQLite under a temporary ``var/`` otherwise)."""
+"""Shared fixtures: personas, API clients, and form bodies as the website sends them.
+
+Tests run against the real database configured by ``DATABASE_URL`` (SQLite otherwise) and the
+real cache; nothing of our own is mocked.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
+
+CONTACT_PATH = "/api/v1/contact-requests/"
+VERIFICATION_PATH = "/api/v1/insurance-verifications/"
+BOOK_PATH = "/api/v1/book-signups/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Throttle counters live in the cache; one test's posts must not throttle the next.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
 def api_client() -> APIClient:
     """An anonymous client, as the website's visitors are."""
     return APIClient()
+
+
+@pytest.fixture
+def contact_body() -> dict[str, Any]:
+    """A "Send Us a Message" post with every common field."""
+    return {
+        "first_name": "Dana",
+        "last_name": "Rivera",
+        "email": "Dana.Rivera@Example.org",
+        "phone": "(949) 555-0142",
+        "message": "I would like to talk about options for my brother.",
+        "preferred_contact": "phone",
+        "best_time": "evenings",
+        "consent_email": True,
+        "consent_sms": False,
+        "consent_calls": True,
+        "consent_text": "I agree to be contacted by Asana Recovery by email and phone.",
+        "page_url": "https://asanarecovery.com/contact/",
+        "referrer": "https://www.google.com/",
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "utm_campaign": "rehab-orange-county",
+        "gclid": "Cj0KCQ-test",
+    }
+
+
+@pytest.fixture
+def verification_body() -> dict[str, Any]:
+    """A "Verify Insurance for Free" post for oneself, typed payer name, no card."""
+    return {
+        "first_name": "Sam",
+        "last_name": "Okafor",
+        "email": "sam.okafor@example.org",
+        "phone": "+1 714 555 0199",
+        "date_of_birth": "1988-06-02",
+        "insurance_provider": "Signa",
+        "member_id": "U1234 5678-01",
+        "group_number": "GRP-0042",
+        "state": "ca",
+        "treatment_interest": "alcohol",
+        "consent_email": "on",
+        "consent_text": "I agree to be contacted.",
+    }
+
+
+@pytest.fixture
+def book_body() -> dict[str, Any]:
+    """A free-book signup."""
+    return {"first_name": "Lee", "email": "lee@example.org", "consent_email": False}

@@ -21,8 +21,9 @@ class Person(models.Model):
 
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)
-    email = models.CharField(max_length=254, null=True, blank=True)
-    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")
+    # NULL, not "": the unique constraints below must ignore people without one.
+    email = models.CharField(max_length=254, null=True, blank=True)  # noqa: DJ001
+    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_submission_at = models.DateTimeField(null=True, blank=True)
@@ -147,9 +148,7 @@ class Submission(models.Model):
     last_name = models.CharField(max_length=100, blank=True)
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=20, blank=True)
-    preferred_contact = models.CharField(
-        max_length=8, choices=PreferredContact.choices, blank=True
-    )
+    preferred_contact = models.CharField(max_length=8, choices=PreferredContact.choices, blank=True)
     best_time = EncryptedTextField(blank=True)
     message = EncryptedTextField(blank=True)
 
@@ -234,7 +233,6 @@ class Submission(models.Model):
         return self.kind == self.Kind.VERIFICATION and self.payer_id is None
 
 
-
 class ConsentWording(models.Model):
     """The exact text shown beside the consent boxes, stored once and named by its SHA-256,
     so each consent proves which words the person saw."""
@@ -249,7 +247,18 @@ class ConsentWording(models.Model):
 
 class Consent(models.Model):
     """Evidence of what a person agreed to (or withdrew), per channel. Never edited: a change of
-    mind is a new row, and the latest row per channel decides."""
+    mind is a new row.
+
+    A box left unticked on a form is recorded (``withheld``: we can show the person was asked and
+    did not agree) but does not undo an earlier grant: HTML forms cannot tell "unticked" from
+    "not on this form", and withdrawing consent is an act of its own (``revoked``: unsubscribe,
+    STOP, staff hearing it on the phone). The latest grant or revocation per channel decides.
+    """
+
+    class Action(models.TextChoices):
+        GRANTED = "granted", "Granted"
+        WITHHELD = "withheld", "Not given (box left unticked)"
+        REVOKED = "revoked", "Revoked"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -267,7 +276,7 @@ class Consent(models.Model):
         Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="consents"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
-    granted = models.BooleanField()
+    action = models.CharField(max_length=8, choices=Action.choices)
     source = models.CharField(max_length=24, choices=Source.choices)
     wording = models.ForeignKey(
         ConsentWording, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -286,8 +295,7 @@ class Consent(models.Model):
         ]
 
     def __str__(self) -> str:
-        verb = "granted" if self.granted else "withheld"
-        return f"{self.channel} {verb} {self.recorded_at:%Y-%m-%d %H:%M}"
+        return f"{self.channel} {self.action} {self.recorded_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
@@ -302,9 +310,7 @@ class CardImage(models.Model):
         FRONT = "front", "Front"
         BACK = "back", "Back"
 
-    submission = models.ForeignKey(
-        Submission, on_delete=models.CASCADE, related_name="card_images"
-    )
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="card_images")
     side = models.CharField(max_length=8, choices=Side.choices)
     storage_name = models.CharField(max_length=255, unique=True)
     content_type = models.CharField(max_length=64)

@@ -3,7 +3,12 @@ type for them."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
+
+# The dropdown's "no insurance" entry: listed last, never "in network".
+SELF_PAY_SLUG = "self-pay"
 
 
 class Payer(models.Model):
@@ -45,3 +50,28 @@ class PayerAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alias} → {self.payer.slug}"
+
+
+class PayerDirectoryRevision(models.Model):
+    """One row whose token changes with every write to payers or aliases.
+
+    The matcher caches its compiled index under this token (``selectors.payer_match``), so every
+    web and worker process sees a staff alias at once for the price of one primary-key SELECT. A
+    random token rather than a counter: a rolled-back change must not leave behind a cache entry
+    under a number the next change will reuse.
+    """
+
+    SINGLETON_ID = 1
+
+    token = models.UUIDField(default=uuid.uuid4)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1), name="payer_directory_revision_singleton"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.token)

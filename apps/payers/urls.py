@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list[object] = []
+from django.urls import path
+
+from apps.payers import api
+
+urlpatterns = [
+    path("payers/", api.PayerListApi.as_view(), name="payers"),
+]

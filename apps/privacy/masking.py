@@ -12,7 +12,8 @@ def mask_tail(value: str | None, visible: int = 4) -> str:
     if not value:
         return ""
     compact = "".join(value.split())
-    if len(compact) <= visible * 2:
+    # visible <= 0 must hide everything: compact[-0:] would be the whole value.
+    if visible <= 0 or len(compact) <= visible * 2:
         return MASK
     return f"{MASK} {compact[-visible:]}"
 

@@ -1,0 +1,53 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+PORT ?= 8000
+
+.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+
+$(BIN)/python: | check-python
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $(RUNTIME_STAMP) $@
+
+setup: $(RUNTIME_STAMP)
+setup-dev: $(DEV_STAMP)
+
+## make run: migrate, seed, create a local staff login, start web + Celery worker + beat.
+run: setup
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} PORT=$(PORT) $(BIN)/python -m asana_leads.devserver
+
+## make test: lint, type-check, then the whole suite (DATABASE_URL/REDIS_URL pick the services).
+test: setup-dev lint typecheck pytest
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: setup-dev
+	$(BIN)/mypy apps asana_leads
+
+pytest: setup-dev
+	$(BIN)/pytest --create-db $(PYTEST_ARGS)
+
+bench-intake: setup-dev
+	$(BIN)/python bench/intake/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

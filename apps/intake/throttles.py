@@ -1,0 +1,78 @@
+"""Abuse limits on the public forms, counted on the shared cache (Redis in production).
+
+Generous on purpose: a frightened family member may post twice, and a clinic's wifi puts many
+people behind one IP. ``API_THROTTLE=off`` disables them for load tests on a private machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from apps.leads.contact import InvalidPhoneNumber, email_normalize, phone_normalize
+
+
+class IntakeRateThrottle(SimpleRateThrottle):
+    """Reads its rate when it runs, not when the module is imported, so operators' and tests'
+    settings take effect."""
+
+    def get_rate(self) -> str | None:
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        rate: str | None = rates[str(self.scope)]
+        return rate
+
+
+class IntakeIpThrottle(IntakeRateThrottle):
+    """Posts per client IP."""
+
+    scope = "intake_ip"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class IntakeContactThrottle(IntakeRateThrottle):
+    """Posts per email address and per phone number, whatever IP they come from."""
+
+    scope = "intake_contact"
+    duration: int
+    num_requests: int
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        # One history per contact detail: a post is refused when either is over its limit.
+        self.now = self.timer()
+        for ident in self._idents(request):
+            self.key = self.cache_format % {"scope": self.scope, "ident": ident}
+            self.history = self.cache.get(self.key, [])
+            while self.history and self.history[-1] <= self.now - self.duration:
+                self.history.pop()
+            if len(self.history) >= self.num_requests:
+                return self.throttle_failure()
+        for ident in self._idents(request):
+            self.key = self.cache_format % {"scope": self.scope, "ident": ident}
+            history = self.cache.get(self.key, [])
+            history.insert(0, self.now)
+            self.cache.set(self.key, history, self.duration)
+        return True
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return None  # allow_request computes its own keys
+
+    @staticmethod
+    def _idents(request: Request) -> list[str]:
+        data = request.data
+        idents: list[str] = []
+        email = data.get("email") if hasattr(data, "get") else None
+        phone = data.get("phone") if hasattr(data, "get") else None
+        if isinstance(email, str) and email.strip():
+            idents.append(email_normalize(email)[:254])
+        if isinstance(phone, str) and phone.strip():
+            with contextlib.suppress(InvalidPhoneNumber):  # the serializer answers 400 for it
+                idents.append(phone_normalize(phone[:32]))
+        # Hashed: contact details have no business sitting in the cache in clear.
+        return [hashlib.sha256(ident.encode()).hexdigest()[:32] for ident in idents]
