@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import secrets
+import time
 from collections.abc import Callable
 
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -15,6 +16,12 @@ logger = logging.getLogger(__name__)
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+class UtcFormatter(logging.Formatter):
+    """Log times in UTC, like everything else we store; staff-facing times are converted."""
+
+    converter = time.gmtime  # type: ignore[assignment]
 
 
 class RequestIdLogFilter(logging.Filter):

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "apps.intake",
     "apps.health",
     "apps.staff",
+    "apps.followups",
+    "apps.books",
 ]
 
 MIDDLEWARE = [
@@ -152,11 +154,18 @@ if REDIS_URL:
         "socket_timeout": 2,
         # A claim outlives its lease: Redis redelivers unacked messages after this.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        # A hand-off to a broker that is down must fail fast (the sweep delivers later),
+        # never hold up the request that stored the submission.
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
     }
 else:
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "control_folder": str(BROKER_DIR / "control"),
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
@@ -177,6 +186,14 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "idempotency-keys-purge": {"task": "intake.idempotency_keys_purge", "schedule": 3600.0},
+    "outbox-sweep": {
+        "task": "followups.outbox_sweep",
+        "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=5.0),
+        "options": {"queue": "alerts", "expires": 30},
+    },
+}
 
 # --- Public API -------------------------------------------------------------------------------
 API_THROTTLE = env.bool("API_THROTTLE", default=True)
@@ -249,6 +266,35 @@ LEAD_SLA_MINUTES = {
 # --- The center -------------------------------------------------------------------------------
 CENTER_NAME = env.str("CENTER_NAME", default="Asana Recovery")
 CENTER_PHONE = env.str("CENTER_PHONE", default="(949) 438-4504")
+
+# --- Follow-ups ---------------------------------------------------------------------------
+# Public base URL of this backend, for links in emails (unsubscribe, book download, admin).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+ADMISSIONS_ALERT_EMAILS = env.list("ADMISSIONS_ALERT_EMAILS", default=["admissions@localhost"])
+MANAGER_ALERT_EMAILS = env.list("MANAGER_ALERT_EMAILS", default=["manager@localhost"])
+ON_CALL_SMS_NUMBER = env.str("ON_CALL_SMS_NUMBER", default="")
+MANAGER_SMS_NUMBER = env.str("MANAGER_SMS_NUMBER", default="")
+CHAT_WEBHOOK_URL = env.str("CHAT_WEBHOOK_URL", default="")
+# Staffed hours in the center's time zone: "HH:MM-HH:MM" on the listed ISO weekdays (1 = Monday).
+STAFFED_HOURS = env.str("STAFFED_HOURS", default="08:00-20:00")
+STAFFED_WEEKDAYS = [int(day) for day in env.list("STAFFED_WEEKDAYS", default=list("1234567"))]
+# Texts and automated calls only between these local hours of the recipient (TCPA).
+SMS_ALLOWED_FROM_HOUR = env.int("SMS_ALLOWED_FROM_HOUR", default=8)
+SMS_ALLOWED_UNTIL_HOUR = env.int("SMS_ALLOWED_UNTIL_HOUR", default=21)
+SMS_BACKEND = env.str("SMS_BACKEND", default="apps.followups.sms.FileSmsBackend")
+SMS_FILE_PATH = str(VAR_DIR / "sms")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=180)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
+OUTBOX_BACKOFF_BASE_SECONDS = env.int("OUTBOX_BACKOFF_BASE_SECONDS", default=30)
+OUTBOX_BACKOFF_CAP_SECONDS = env.int("OUTBOX_BACKOFF_CAP_SECONDS", default=3600)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
+# A handed-over row still pending after this long is handed over again (the broker lost it).
+OUTBOX_REHAND_SECONDS = env.int("OUTBOX_REHAND_SECONDS", default=120)
+BOOK_FILE = env.str("BOOK_FILE", default=str(BASE_DIR / "apps" / "books" / "assets" / "book.pdf"))
+BOOK_LINK_MAX_AGE_HOURS = env.int("BOOK_LINK_MAX_AGE_HOURS", default=72)
 
 # --- Files ------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -328,6 +374,7 @@ LOGGING = {
     "filters": {"request_id": {"()": "asana_leads.middleware.RequestIdLogFilter"}},
     "formatters": {
         "plain": {
+            "()": "asana_leads.middleware.UtcFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
     },

@@ -20,8 +20,14 @@ os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="asana-leads-test-var-"
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 
 from asana_leads.settings import *  # noqa: F403
+from asana_leads.settings import DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests post many times from 127.0.0.1; the throttle tests switch it back on.
 API_THROTTLE = False
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, as in production, not shared-cache memory: concurrent tests then meet SQLite's
+    # real locking (WAL, busy timeout) instead of shared-cache "table is locked" errors.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("apps.intake.urls")),
     path("api/v1/", include("apps.payers.urls")),
+    path("f/", include("apps.followups.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -26,6 +26,22 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _payer_directory(request: pytest.FixtureRequest) -> None:
+    # The directory is seeded by a migration; a transactional test empties every table, so
+    # make sure the next test meets the directory again.
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transactional = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from apps.payers.models import Payer
+    from apps.payers.services import payer_directory_sync
+
+    if not Payer.objects.exists():
+        payer_directory_sync()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     """An anonymous client, as the website's visitors are."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 
 from apps.intake.card_images import (
@@ -137,6 +138,20 @@ class FormUrl(FormText):
         return value
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "boolean"},
+            {
+                "type": "string",
+                "enum": ["on", "off", "true", "false", "1", "0", "yes", "no", ""],
+            },
+        ],
+        "nullable": True,
+        "default": False,
+        "description": "A JSON boolean or a form string; absent or empty is false.",
+    }
+)
 class FormBoolean(serializers.BooleanField):
     """JSON booleans or form strings: ``on``/``true``/``1``/``yes``; absent, empty or
     ``off``/``false``/``0``/``no`` are false."""
@@ -195,9 +210,6 @@ def _optional_text(max_length: int) -> FormText:
 class SubmissionInput(serializers.Serializer[dict[str, Any]]):
     """Fields every form may send."""
 
-    requires_last_name = True
-    requires_email = False
-
     first_name = FormText(max_length=100)
     last_name = _optional_text(100)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
@@ -241,21 +253,17 @@ class SubmissionInput(serializers.Serializer[dict[str, Any]]):
         return "filled" if value.strip() else ""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        errors: dict[str, list[str]] = {}
-        if self.requires_last_name and not attrs.get("last_name"):
-            errors["last_name"] = ["This field is required."]
-        if self.requires_email:
-            if not attrs.get("email"):
-                errors["email"] = ["This field is required."]
-        elif not attrs.get("email") and not attrs.get("phone"):
-            errors["non_field_errors"] = ["Give an email address or a phone number."]
-        if errors:
-            raise serializers.ValidationError(errors)
+        if not attrs.get("email") and not attrs.get("phone"):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Give an email address or a phone number."]}
+            )
         return attrs
 
 
 class ContactRequestInput(SubmissionInput):
     """ "Send Us a Message"."""
+
+    last_name = FormText(max_length=100)
 
     message = FormText(max_length=5000)
     preferred_contact = FormChoice(
@@ -275,6 +283,8 @@ def _card_field(side: str) -> serializers.FileField:
 
 class InsuranceVerificationInput(SubmissionInput):
     """ "Verify Insurance for Free": a verification-of-benefits request."""
+
+    last_name = FormText(max_length=100)
 
     seeking_treatment_for = FormChoice(
         choices=Submission.SeekingFor.choices, required=False, default=Submission.SeekingFor.SELF
@@ -344,8 +354,7 @@ class InsuranceVerificationInput(SubmissionInput):
 class BookSignupInput(SubmissionInput):
     """ "Get the free book": the book is sent whatever ``consent_email`` says."""
 
-    requires_last_name = False
-    requires_email = True
+    email = serializers.EmailField(max_length=254)
 
 
 class SubmissionReceipt(serializers.Serializer[dict[str, Any]]):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from typing import Any
 
 from rest_framework.request import Request
@@ -16,10 +17,23 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from apps.leads.contact import InvalidPhoneNumber, email_normalize, phone_normalize
 
+logger = logging.getLogger(__name__)
+
 
 class IntakeRateThrottle(SimpleRateThrottle):
     """Reads its rate when it runs, not when the module is imported, so operators' and tests'
-    settings take effect."""
+    settings take effect; fails open when the shared cache is down (a submission matters more
+    than a rate limit)."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            return self._allow(request, view)
+        except Exception as exc:  # noqa: BLE001 - any cache failure: let the post through
+            logger.warning("throttle skipped, cache unavailable: %s", type(exc).__name__)
+            return True
+
+    def _allow(self, request: Request, view: Any) -> bool:
+        return super().allow_request(request, view)
 
     def get_rate(self) -> str | None:
         rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
@@ -43,7 +57,7 @@ class IntakeContactThrottle(IntakeRateThrottle):
     duration: int
     num_requests: int
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def _allow(self, request: Request, view: Any) -> bool:
         # One history per contact detail: a post is refused when either is over its limit.
         self.now = self.timer()
         for ident in self._idents(request):
@@ -75,4 +89,7 @@ class IntakeContactThrottle(IntakeRateThrottle):
             with contextlib.suppress(InvalidPhoneNumber):  # the serializer answers 400 for it
                 idents.append(phone_normalize(phone[:32]))
         # Hashed: contact details have no business sitting in the cache in clear.
-        return [hashlib.sha256(ident.encode()).hexdigest()[:32] for ident in idents]
+        return [
+            hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+            for ident in idents
+        ]

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.leads.models import CardImage, Consent, ConsentWording, Person, Submission
 from apps.leads.references import reference_new
@@ -261,3 +262,53 @@ def submission_store(*, new: NewSubmission) -> Submission:
             ]
         )
     return submission
+
+
+@transaction.atomic
+def consent_revoke(
+    *,
+    person_id: int,
+    channels: tuple[str, ...],
+    source: str,
+    recorded_by_id: int | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> int:
+    """Record that a person withdrew consent on these channels, and switch them off at once.
+
+    Evidence first (one ``revoked`` Consent row per channel), then the person's current
+    decision. Idempotent in effect: revoking twice leaves the channel off, with two rows of
+    evidence. Returns how many channels were switched off.
+    """
+    person = Person.objects.select_for_update().get(pk=person_id)
+    now = timezone.now()
+    Consent.objects.bulk_create(
+        [
+            Consent(
+                person=person,
+                channel=channel,
+                action=Consent.Action.REVOKED,
+                source=source,
+                recorded_at=now,
+                ip_address=ip_address,
+                user_agent=user_agent[:512],
+                recorded_by_id=recorded_by_id,
+            )
+            for channel in channels
+        ]
+    )
+    switched = [channel for channel in channels if getattr(person, f"consent_{channel}")]
+    for channel in channels:
+        setattr(person, f"consent_{channel}", False)
+        setattr(person, f"consent_{channel}_at", now)
+    person.save(
+        update_fields=[f"consent_{c}" for c in channels]
+        + [f"consent_{c}_at" for c in channels]
+        + ["updated_at"]
+    )
+    return len(switched)
+
+
+def person_do_not_contact_set(*, person_id: int, value: bool = True) -> None:
+    """Staff mark a person as never to be contacted (or lift it)."""
+    Person.objects.filter(pk=person_id).update(do_not_contact=value, updated_at=timezone.now())

@@ -17,7 +17,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from apps.payers.models import Payer, PayerAlias
-from apps.payers.selectors import payer_alias_find
+from apps.payers.selectors import payer_alias_rival
 from apps.payers.services import payer_active_set, payer_alias_add, payer_alias_remove
 
 
@@ -50,7 +50,8 @@ class PayerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     inlines = (PayerAliasInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payer]:
-        return super().get_queryset(request).annotate(alias_total=Count("aliases"))
+        payers: QuerySet[Payer] = super().get_queryset(request)
+        return payers.annotate(alias_total=Count("aliases"))
 
     @admin.display(description="aliases", ordering="alias_total")
     def alias_count(self, obj: Payer) -> int:
@@ -72,14 +73,14 @@ class PayerAliasAddForm(forms.ModelForm):  # type: ignore[type-arg]
         model = PayerAlias
         fields = ("payer", "alias")
 
-    def clean_alias(self) -> str:
-        alias = str(self.cleaned_data["alias"])
-        existing = payer_alias_find(text=alias)
-        if existing is not None:
-            raise forms.ValidationError(
-                f"That name already resolves to {existing.payer.name} (as “{existing.alias}”)."
-            )
-        return alias
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        payer, alias = cleaned.get("payer"), cleaned.get("alias")
+        if isinstance(payer, Payer) and alias:
+            rival = payer_alias_rival(text=str(alias), payer=payer)
+            if rival is not None:
+                self.add_error("alias", f"That name already resolves to {rival.name}.")
+        return cleaned
 
 
 @admin.register(PayerAlias)
@@ -91,10 +92,10 @@ class PayerAliasAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = ("normalized", "source", "created_by", "created_at")
     form = PayerAliasAddForm
 
-    def get_fields(self, request: HttpRequest, obj: PayerAlias | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: PayerAlias | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["payer", "alias"]
-        return ["payer", "alias", "normalized", "source", "created_by", "created_at"]
+            return ("payer", "alias")
+        return ("payer", "alias", "normalized", "source", "created_by", "created_at")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # An alias is added or removed, never edited in place: a changed mapping is a new decision.

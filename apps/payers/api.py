@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django.conf import settings
 from django.utils.cache import patch_cache_control
@@ -11,25 +11,35 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.payers.models import Payer
 from apps.payers.selectors import payer_list_active
 
 # The list changes a few times a year; browsers and the site's CDN may reuse it for five minutes.
 CACHE_MAX_AGE_SECONDS = 300
 
 
+class PayerListThrottle(ScopedRateThrottle):
+    """ScopedRateThrottle that reads its rate when it runs, not when DRF is imported, so the
+    operators' ``THROTTLE_PAYERS`` and tests' settings take effect."""
+
+    def get_rate(self) -> str | None:
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        rate: str | None = rates[str(self.scope)]
+        return rate
+
+
 class PayerListApi(APIView):
     """The active payers, in-network first, then by name, with self-pay last. Anonymous."""
 
-    authentication_classes: ClassVar[list[type[Any]]] = []
-    permission_classes: ClassVar[list[type[Any]]] = [AllowAny]
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
     throttle_scope = "payers"
 
     @extend_schema_serializer(component_name="Payer")
-    class OutputSerializer(serializers.Serializer[Payer]):
+    class OutputSerializer(serializers.Serializer[Any]):
         slug = serializers.SlugField(
             help_text="Send this as `insurance_provider` when the person picks this entry."
         )
@@ -39,7 +49,7 @@ class PayerListApi(APIView):
     def get_throttles(self) -> list[BaseThrottle]:
         if not settings.API_THROTTLE:
             return []
-        return [ScopedRateThrottle()]
+        return [PayerListThrottle()]
 
     @extend_schema(
         operation_id="payers_list",
@@ -51,7 +61,9 @@ class PayerListApi(APIView):
             f"Cacheable for {CACHE_MAX_AGE_SECONDS} seconds."
         ),
         responses={
-            200: OutputSerializer(many=True),
+            200: OpenApiResponse(
+                OutputSerializer(many=True), description="The dropdown's entries, in display order."
+            ),
             429: OpenApiResponse(description="Too many requests; see Retry-After."),
             503: OpenApiResponse(description="The directory cannot be read now; see Retry-After."),
         },

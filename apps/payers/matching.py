@@ -158,6 +158,8 @@ WHOLE_TEXT_VETOES: dict[str, str] = {
 }
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+# Copied from a card or a website: "CIGNA™" must not become "cignatm" under NFKD.
+_MARKS = re.compile(r"[™®©℠]")
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # "BCBSTX", "bcbsm": the Blue abbreviation glued to a state code.
@@ -170,12 +172,12 @@ _GENERIC_BLUE = frozenset({"bluecross", "blueshield", "bluecrossblueshield"})
 def normalize(text: str) -> str:
     """The comparable form of a name: what ``PayerAlias.normalized`` stores.
 
-    Camel case is split first ("MediCal", "TriWest", "UnitedHealthcare"), then accents, case,
+    Trademark signs go and camel case is split first ("MediCal", "TriWest"), then accents, case,
     apostrophes ("don't" -> "dont") and punctuation go; dotted initials are joined ("U.H.C." ->
     "uhc"); "of", "the" and "and" are dropped so that "BCBS of Illinois" and "BCBS Illinois" meet;
     the Blue spellings are made one ("Blue Cross", "BlueCross", "BCBS", "BC/BS").
     """
-    text = _CAMEL.sub(" ", text)
+    text = _CAMEL.sub(" ", _MARKS.sub(" ", text))
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
     text = _APOSTROPHES.sub("", text.replace("&", " and "))
@@ -186,11 +188,12 @@ def normalize(text: str) -> str:
 def _joined_initials(tokens: list[str]) -> list[str]:
     out: list[str] = []
     run: list[str] = []
-    for token in [*tokens, ""]:
+    for token in [*tokens, ""]:  # the empty sentinel flushes a trailing run
         if len(token) == 1:
             run.append(token)
             continue
-        out.append("".join(run)) if len(run) > 1 else out.extend(run)
+        # "u h c" is one word; a lone letter ("Part A") stays a word of its own.
+        out.extend(["".join(run)] if len(run) > 1 else run)
         run = []
         if token:
             out.append(token)
@@ -307,10 +310,10 @@ def index_build(
             vetoes.discard(compact(key))
 
     spaceless: dict[str, str | None] = {}
-    for key, slug in exact.items():
+    for key, target in exact.items():
         squeezed = compact(key)
         # "medi cal" (Medi-Cal) and "medical" (the word) squeeze to one key: neither wins.
-        spaceless[squeezed] = slug if spaceless.get(squeezed, slug) == slug else None
+        spaceless[squeezed] = target if spaceless.get(squeezed, target) == target else None
 
     # Every spelling of a name stays: "united healthcare" and "unitedhealthcare" squeeze alike
     # but tell the word-by-word check different things.
@@ -456,11 +459,14 @@ def _fuzzy(words: list[str], index: MatcherIndex) -> tuple[str, str | None, floa
 
 
 def _one_reading(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Longest phrases first; a phrase overlapping one already taken is a reading of its words."""
+    """Longest phrases first; a phrase overlapping one already taken is a reading of its words,
+    dropped unless it names the same payer (then it is more evidence for that payer: "Anthem
+    HealthKeepers" exactly, inside a fuzzy "Anthem HealthKeepers Plus")."""
     ordered = sorted(candidates, key=lambda c: (-c.width, not c.exact, -c.score, c.start))
     taken: list[_Candidate] = []
     for candidate in ordered:
-        if all(candidate.end <= t.start or candidate.start >= t.end for t in taken):
+        overlapping = [t for t in taken if candidate.start < t.end and t.start < candidate.end]
+        if all(candidate.slug is not None and t.slug == candidate.slug for t in overlapping):
             taken.append(candidate)
     return taken
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
+from apps.payers import matching
 from apps.payers.matching import MatcherIndex, index_build, normalize, text_match
 from apps.payers.models import SELF_PAY_SLUG, Payer, PayerAlias, PayerDirectoryRevision
 
@@ -17,7 +20,18 @@ logger = logging.getLogger(__name__)
 # A backstop only: every service that changes the directory moves the revision token, so entries
 # go stale by key, not by age. The timeout bounds the damage of a write that bypassed the services.
 MATCHER_CACHE_SECONDS = 600
-_MATCHER_CACHE_KEY = "payers:matcher:v1:{token}"
+
+
+def _code_version() -> str:
+    # The revision token changes with the data, not with a deploy: a release that changes how
+    # names are read (or the cached shape) must not reuse an index the old code built in Redis.
+    digest = hashlib.sha256()
+    for module_file in (matching.__file__, __file__):
+        digest.update(Path(module_file).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+_MATCHER_CACHE_KEY = "payers:matcher:" + _code_version() + ":{token}"
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,20 @@ def payer_alias_find(*, text: str) -> PayerAlias | None:
     if not key:
         return None
     return PayerAlias.objects.select_related("payer").filter(normalized=key).first()
+
+
+def payer_alias_rival(*, text: str, payer: Payer) -> Payer | None:
+    """The other payer that ``text`` already means, if any: an alias row, a directory name, or
+    what the matcher reads in it. Staff aliases are for names that wait for a human, not a way to
+    overrule the directory ("Cigna Healthcare" must not become Ambetter by a slip in the admin);
+    a wrong reading is fixed in the reviewed directory files, with a test."""
+    row = payer_alias_find(text=text)
+    if row is not None and row.payer_id != payer.pk:
+        return row.payer
+    match = payer_match(text=text)
+    if match.payer is not None and match.payer.pk != payer.pk:
+        return match.payer
+    return None
 
 
 def payer_directory_revision() -> str | None:

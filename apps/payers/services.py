@@ -15,6 +15,7 @@ from apps.payers.directory import directory_apply, directory_read
 from apps.payers.exceptions import PayerAliasConflictError, PayerAliasInvalidError
 from apps.payers.matching import normalize
 from apps.payers.models import Payer, PayerAlias, PayerDirectoryRevision
+from apps.payers.selectors import payer_alias_rival
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -46,8 +47,9 @@ def payer_alias_add(*, payer: Payer, alias: str, source: str, actor: User | None
     """Teach the matcher that ``alias`` means ``payer``; every process uses it on its next match.
 
     Adding a name that already maps to the same payer returns the existing row (a double submit is
-    harmless). A name that maps to another payer raises ``PayerAliasConflictError``: reassigning a
-    mapping is a decision to make explicitly (remove, then add), not a side effect of a typo.
+    harmless). A name that already means another payer (an alias, a directory name, or what the
+    matcher reads in it) raises ``PayerAliasConflictError``: staff map names that wait for a human;
+    reassigning a mapping is an explicit remove, then add, not a side effect of a typo.
     """
     alias = " ".join(alias.split())
     key = normalize(alias)
@@ -57,17 +59,22 @@ def payer_alias_add(*, payer: Payer, alias: str, source: str, actor: User | None
         raise PayerAliasInvalidError(
             f"An alias needs letters or digits and at most {ALIAS_MAX_LENGTH} characters."
         )
-    existing = PayerAlias.objects.select_for_update().filter(normalized=key).first()
-    if existing is not None:
-        if existing.payer_id != payer.pk:
-            raise PayerAliasConflictError(
-                "That name already resolves to another payer.",
-                extra={"payer": existing.payer.slug},
-            )
-        return existing
-    row = PayerAlias.objects.create(
-        payer=payer, alias=alias, normalized=key, source=source, created_by=actor
+    rival = payer_alias_rival(text=alias, payer=payer)
+    if rival is not None:
+        raise PayerAliasConflictError(
+            "That name already resolves to another payer.", extra={"payer": rival.slug}
+        )
+    # get_or_create: two staff mapping the same name at once meet on the unique key, not a 500.
+    row, created = PayerAlias.objects.get_or_create(
+        normalized=key,
+        defaults={"payer": payer, "alias": alias, "source": source, "created_by": actor},
     )
+    if row.payer_id != payer.pk:
+        raise PayerAliasConflictError(
+            "That name already resolves to another payer.", extra={"payer": row.payer.slug}
+        )
+    if not created:
+        return row
     _revision_bump()
     # No alias text in the log: staff type what a person typed, which may carry more than a name.
     logger.info(

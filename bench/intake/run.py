@@ -30,6 +30,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import secrets
 import shlex
 import shutil
@@ -58,6 +59,7 @@ from bench.intake import bodies  # noqa: E402
 
 TARGET_RATIO = 0.4
 TARGET_P99_MS = 40.0
+NOISY_SHARE = 0.10  # other processes used more than this share of the machine during a run
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DB_NAME_PREFIX = "asana_leads_bench"
 RUN_STRIDE = 1_000_000  # sequence numbers per wrk run (threads x 400k stride fit below it)
@@ -180,6 +182,66 @@ def wait_for_quiet(limit_s: int, threshold: float = 0.85) -> dict[str, Any]:
     if waited:
         print(f" {'quiet' if idle >= threshold else 'still busy'} after {waited:.0f} s")
     return {"cpu_idle_before_load": round(idle, 3), "waited_s": waited}
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot() -> dict[int, tuple[str, int, int]]:
+    """pid -> (command, process group, CPU ticks used so far), for every process."""
+    snap: dict[int, tuple[str, int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        # After the command: state ppid pgrp ... utime(11) stime(12) (0-based from state).
+        snap[int(entry.name)] = (comm, int(fields[2]), int(fields[11]) + int(fields[12]))
+    return snap
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_account(
+    before: dict[int, tuple[str, int, int]],
+    after: dict[int, tuple[str, int, int]],
+    *,
+    server_pgid: int,
+    wrk_seconds: float,
+) -> dict[str, Any]:
+    """CPU seconds used between two snapshots by gunicorn, wrk, PostgreSQL and everyone else.
+
+    PostgreSQL's backends serve the bench and any other client alike: they are counted
+    together. wrk has exited by then: its time comes from its rusage. Processes that started
+    and ended between the snapshots (short test runs) are missed: "others" is a lower bound."""
+    spent: dict[str, float] = {"gunicorn": 0.0, "wrk": wrk_seconds, "postgres": 0.0, "others": 0.0}
+    others: dict[str, float] = {}
+    for pid, (comm, pgrp, ticks) in after.items():
+        used = (ticks - before[pid][2]) if pid in before else ticks
+        if used <= 0:
+            continue
+        seconds = used / TICKS
+        if pgrp == server_pgid:
+            spent["gunicorn"] += seconds
+        elif pid == os.getpid():
+            continue
+        elif comm.startswith("postgres"):
+            spent["postgres"] += seconds
+        else:
+            spent["others"] += seconds
+            others[comm] = others.get(comm, 0.0) + seconds
+    top = sorted(others.items(), key=lambda item: -item[1])[:3]
+    return {
+        **{name: round(value, 2) for name, value in spent.items()},
+        "others_top": [[name, round(value, 2)] for name, value in top],
+    }
 
 
 def git_state() -> dict[str, Any]:
@@ -389,18 +451,25 @@ def wrk_command(
     ]  # fmt: skip
 
 
-def wrk_run(children: Children, cmd: list[str], seconds: int) -> tuple[dict[str, Any], str]:
+def wrk_run(
+    children: Children, cmd: list[str], seconds: int, *, server_pgid: int
+) -> tuple[dict[str, Any], str]:
+    before, before_children = cpu_snapshot(), children_cpu_seconds()
     proc = children.start(cmd, cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         out, _ = proc.communicate(timeout=seconds + 30)
     except subprocess.TimeoutExpired as exc:
         children.stop(proc, grace=2)
         raise BenchError(f"wrk did not finish within {seconds + 30} s") from exc
+    after, wrk_seconds = cpu_snapshot(), children_cpu_seconds() - before_children
     children.procs.remove(proc)
     text = out.decode(errors="replace")
     for line in text.splitlines():
         if line.startswith("BENCH_RESULT "):
             parsed: dict[str, Any] = json.loads(line.removeprefix("BENCH_RESULT "))
+            parsed["cpu"] = cpu_account(
+                before, after, server_pgid=server_pgid, wrk_seconds=wrk_seconds
+            )
             return parsed, text
     raise BenchError(f"wrk printed no result ({proc.returncode}):\n{text[-2000:]}")
 
@@ -419,6 +488,13 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
         problems.append(f"socket errors {socket_errors}")
     if not ok:
         problems.append("no successful request")
+    cpu = dict(raw.get("cpu", {}))
+    requests = max(int(raw["requests"]), 1)
+    ncpu = os.cpu_count() or 1
+    for name in ("gunicorn", "postgres", "wrk"):
+        if name in cpu:
+            cpu[f"{name}_ms_per_request"] = round(cpu[name] * 1000 / requests, 3)
+    cpu["others_share"] = round(cpu.get("others", 0.0) / max(seconds * ncpu, 1e-9), 3)
     return {
         "requests": raw["requests"],
         "seconds": round(seconds, 2),
@@ -435,6 +511,8 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
         "valid": not problems,
         "problems": problems,
         "bad_sample": raw.get("bad_sample", ""),
+        "cpu": cpu,
+        "noisy": cpu["others_share"] > NOISY_SHARE,
     }
 
 
@@ -589,11 +667,16 @@ class Loader:
             [f"<{Path(c).name}>" if c.startswith(str(self.work)) else c for c in cmd]
         )
         print(f"  {phase:<8} {kind:<13} {seconds:>3} s  ...", end="", flush=True)
-        raw, text = wrk_run(self.children, cmd, seconds)
+        raw, text = wrk_run(self.children, cmd, seconds, server_pgid=self.gunicorn.pid)
         summary = summarize(raw)
+        cpu = summary["cpu"]
         print(
-            f" {summary['rps']:>8.1f} req/s  p50 {summary['p50_ms']:.2f} ms"
-            f"  p99 {summary['p99_ms']:.2f} ms"
+            f" {summary['rps']:>8.1f} req/s  p50 {summary['p50_ms']:6.2f} ms"
+            f"  p99 {summary['p99_ms']:6.2f} ms   CPU/req: gunicorn "
+            f"{cpu.get('gunicorn_ms_per_request', 0):.2f} ms, postgres "
+            f"{cpu.get('postgres_ms_per_request', 0):.2f} ms, wrk "
+            f"{cpu.get('wrk_ms_per_request', 0):.2f} ms; others {cpu['others_share']:.0%}"
+            + (" NOISY" if summary["noisy"] else "")
             + ("" if summary["valid"] else "  INVALID: " + "; ".join(summary["problems"]))
         )
         _ensure_alive(self.gunicorn, kind)

@@ -5,7 +5,9 @@ cannot be stored"; issue 3, section 3).
 Each case runs a real asana_leads process (``scripts/database_faults.py``) against a database of
 its own and takes that database away for real: an exclusive lock held on the SQLite file, the
 SQLite file's directory gone, a PostgreSQL port where nothing listens, a TCP forwarder to
-PostgreSQL cut under the live process and restored.
+PostgreSQL cut under the live process and restored. /readyz/ names the database meanwhile.
+
+The last section takes away the other server a post touches, the shared cache (in-process).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from apps.leads.models import Submission
 
 SCRIPT = Path(__file__).parent / "scripts" / "database_faults.py"
 ROOT = Path(__file__).resolve().parents[2]
@@ -304,3 +310,35 @@ def test_it_answers_503_while_postgres_is_cut_off_and_201_once_it_is_back(
     _assert_stored(app.post_contact(4))
     assert app.do("get", path="/readyz/")["status"] == 200
     assert app.do("count", model="leads.Submission")["count"] == 2
+
+
+# --- The shared cache -----------------------------------------------------------------------
+# Not the database, but the other server every post touches: the throttles count posts in the
+# shared cache (Redis in production). Losing it must not lose a submission that the database
+# could store.
+
+CACHE_DOWN = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/contact-requests/", "/api/v1/insurance-verifications/"])
+def test_a_post_is_not_a_500_while_the_shared_cache_is_down(
+    path: str, contact_body: dict[str, Any], verification_body: dict[str, Any]
+) -> None:
+    body = contact_body if "contact" in path else verification_body
+    client = APIClient(raise_request_exception=False)
+    with override_settings(API_THROTTLE=True, CACHES=CACHE_DOWN):
+        response = client.post(path, body, format="json")
+    # Either stored anyway (the throttle fails open) or the contract's 503 with Retry-After.
+    assert response.status_code in {201, 503}, (response.status_code, response.content[:300])
+    if response.status_code == 503:
+        assert response["Retry-After"]
+        assert Submission.objects.count() == 0
+    else:
+        assert Submission.objects.count() == 1

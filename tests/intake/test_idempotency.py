@@ -81,3 +81,22 @@ def test_a_key_over_255_characters_is_400(
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["detail"]
     assert Submission.objects.count() == 0
+
+
+def test_keys_past_their_retention_are_purged(
+    api_client: APIClient, contact_body: dict[str, Any]
+) -> None:
+    import datetime
+
+    from apps.intake.models import IdempotencyKey
+    from apps.intake.tasks import idempotency_keys_purge
+
+    api_client.post(CONTACT_PATH, contact_body, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    api_client.post(CONTACT_PATH, contact_body, format="json", HTTP_IDEMPOTENCY_KEY="new")
+    IdempotencyKey.objects.filter(key="old").update(
+        created_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    )
+
+    assert idempotency_keys_purge() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+    assert Submission.objects.count() == 2

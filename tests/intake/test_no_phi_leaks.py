@@ -18,6 +18,7 @@ them), so the markers are placed only in the fields the design treats as PHI.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import traceback
@@ -87,10 +88,8 @@ class _Collect(logging.Handler):
 
 def _record_text(record: logging.LogRecord) -> str:
     parts = [str(record.msg), repr(record.args)]
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         parts.append(record.getMessage())
-    except (TypeError, ValueError):
-        pass
     if record.exc_info:
         parts.append("".join(traceback.format_exception(*record.exc_info)))
     parts.extend(str(x) for x in (record.exc_text, record.stack_info) if x)

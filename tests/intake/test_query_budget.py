@@ -34,6 +34,11 @@ pytestmark = pytest.mark.django_db
 #                       consent_text (the book body of tests/conftest.py sends none)
 #   INSERT consents     one bulk insert for the three channels
 #   RELEASE SAVEPOINT   submission_store's
+#   -- submission_stored is sent inside the transaction; the follow-ups app plans there:
+#   SELECT submission   followups_plan re-reads the submission with its person, by id (the
+#                       signal carries ids only)
+#   SELECT steps        the active sequence steps for the form's kind
+#   INSERT outbox       one bulk insert: staff alerts, SLA escalation, sequence messages
 #   RELEASE SAVEPOINT   intake's (COMMIT on a server)
 #
 # A verification first resolves the typed payer name: one primary-key SELECT of the payer
@@ -41,11 +46,12 @@ pytestmark = pytest.mark.django_db
 # (apps/payers/selectors.py). The `warm_payer_matcher` fixture puts the index in the cache as
 # any running server has it; a cold cache costs two more SELECTs once per revision.
 #
-# The nested savepoint pair is pure overhead (2 of 9 round trips): submission_store always
-# runs inside intake's transaction. `@transaction.atomic(savepoint=False)` would save them;
-# when that lands, lower every number here by 2.
-NEW_PERSON_QUERIES = {"contact": 9, "verification": 10, "book": 8}
-RETURNING_PERSON_QUERIES = {"contact": 9, "verification": 10, "book": 8}
+# Round trips that could go: the nested savepoint pair (submission_store always runs inside
+# intake's transaction; `@transaction.atomic(savepoint=False)` would drop 2), and the follow-ups
+# re-read of the submission and of the sequence steps (the steps change rarely and could be
+# cached under a revision token, as the payer matcher is). Lower the numbers when they go.
+NEW_PERSON_QUERIES = {"contact": 12, "verification": 13, "book": 11}
+RETURNING_PERSON_QUERIES = {"contact": 12, "verification": 13, "book": 11}
 PATHS = {"contact": CONTACT_PATH, "verification": VERIFICATION_PATH, "book": BOOK_PATH}
 
 

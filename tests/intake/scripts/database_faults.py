@@ -4,6 +4,11 @@ Run by ``tests/intake/test_database_unavailable.py`` as a subprocess, so that th
 (a locked SQLite file, a refused TCP connection, connections cut under a live process) and touch
 nothing of the test process's own database connections.
 
+The application is served over real HTTP by a single-threaded WSGI server in this process, as one
+gunicorn sync worker serves it: Django's per-request connection handling (``CONN_MAX_AGE``,
+``CONN_HEALTH_CHECKS``, closing connections after errors) runs as in production. Django's test
+client would not do: it switches that handling off between requests.
+
 The environment says which database (``DATABASE_URL``, ``VAR_DIR``, ``SQLITE_BUSY_TIMEOUT``,
 ...). With ``--forward-to HOST:PORT`` the script first starts a TCP forwarder on a free local
 port, points ``DATABASE_URL`` at it, and can later cut and restore it.
@@ -22,6 +27,7 @@ stdout (logs go to stderr):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import selectors
@@ -30,6 +36,8 @@ import sys
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -68,20 +76,16 @@ class TcpForwarder:
         listener, self._listener = self._listener, None
         if listener is not None:
             # shutdown() wakes the thread blocked in accept(); close() alone may not.
-            try:
+            with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             listener.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         with self._lock:
             sockets, self._sockets = set(self._sockets), set()
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -116,10 +120,8 @@ class TcpForwarder:
         finally:
             sel.close()
             for sock in (a, b):
-                try:
+                with contextlib.suppress(OSError):
                     sock.close()
-                except OSError:
-                    pass
             with self._lock:
                 self._sockets.difference_update((a, b))
 
@@ -129,17 +131,86 @@ def _answer(**payload: Any) -> None:
     sys.stdout.flush()
 
 
-def _response_payload(response: Any, elapsed: float) -> dict[str, Any]:
+def _serve(application: Any) -> int:
+    """Serve ``application`` on a free local port from one background thread."""
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, application, WSGIServer, QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return int(server.server_address[1])
+
+
+def _request(url: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    method = "GET" if body is None else "POST"
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - http://127.0.0.1
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    started = time.monotonic()
     try:
-        body: Any = json.loads(response.content or b"null")
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status, headers, content = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, content = error.code, error.headers, error.read()
+    elapsed = time.monotonic() - started
+    try:
+        parsed: Any = json.loads(content or b"null")
     except ValueError:
-        body = response.content.decode("utf-8", "replace")[:2000]
+        parsed = content.decode("utf-8", "replace")[:2000]
     return {
-        "status": response.status_code,
-        "retry_after": response.headers.get("Retry-After"),
-        "content_type": response.headers.get("Content-Type"),
-        "body": body,
+        "status": status,
+        "retry_after": headers.get("Retry-After"),
+        "content_type": headers.get("Content-Type"),
+        "body": parsed,
         "elapsed": round(elapsed, 3),
+    }
+
+
+def _point_database_url_at(port: int) -> None:
+    url = urlsplit(os.environ["DATABASE_URL"])
+    userinfo, _, _ = url.netloc.rpartition("@")
+    netloc = f"{userinfo}@127.0.0.1:{port}" if userinfo else f"127.0.0.1:{port}"
+    os.environ["DATABASE_URL"] = urlunsplit(url._replace(netloc=netloc))
+
+
+def _commands(base_url: str, forwarder: TcpForwarder | None) -> dict[str, Any]:
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.db import connections
+
+    def migrate(command: dict[str, Any]) -> dict[str, Any]:
+        call_command("migrate", verbosity=0, interactive=False)
+        connections.close_all()  # this thread's own connection: no lock, no fd kept
+        return {"ok": True}
+
+    def count(command: dict[str, Any]) -> dict[str, Any]:
+        total = apps.get_model(command["model"]).objects.count()
+        connections.close_all()
+        return {"count": total}
+
+    def forwarder_switch(on: bool) -> Any:
+        def switch(command: dict[str, Any]) -> dict[str, Any]:
+            if forwarder is None:
+                raise RuntimeError("started without --forward-to")
+            if on:
+                forwarder.start()
+            else:
+                forwarder.stop()
+            return {"ok": True}
+
+        return switch
+
+    return {
+        "migrate": migrate,
+        "post": lambda command: _request(base_url + command["path"], command["body"]),
+        "get": lambda command: _request(base_url + command["path"], None),
+        "count": count,
+        "forwarder_stop": forwarder_switch(on=False),
+        "forwarder_start": forwarder_switch(on=True),
     }
 
 
@@ -153,60 +224,27 @@ def main() -> None:
         host, _, port = args.forward_to.rpartition(":")
         forwarder = TcpForwarder((host, int(port)))
         forwarder.start()
-        url = urlsplit(os.environ["DATABASE_URL"])
-        netloc = url.netloc.rsplit("@", 1)
-        userinfo = f"{netloc[0]}@" if len(netloc) == 2 else ""  # noqa: PLR2004
-        os.environ["DATABASE_URL"] = urlunsplit(
-            url._replace(netloc=f"{userinfo}127.0.0.1:{forwarder.port}")
-        )
+        _point_database_url_at(forwarder.port)
 
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asana_leads.settings_test")
     import django
 
     django.setup()
+    from django.core.wsgi import get_wsgi_application
 
-    from django.apps import apps
-    from django.core.management import call_command
-    from django.test import Client
-
-    client = Client()
+    commands = _commands(f"http://127.0.0.1:{_serve(get_wsgi_application())}", forwarder)
     _answer(op="started", forwarder_port=forwarder.port if forwarder else None)
     for line in sys.stdin:
         if not line.strip():
             continue
         command: dict[str, Any] = json.loads(line)
         op = command["op"]
+        if op == "quit":
+            _answer(op=op)
+            break
         try:
-            if op == "quit":
-                _answer(op=op)
-                break
-            if op == "migrate":
-                call_command("migrate", verbosity=0, interactive=False)
-                _answer(op=op, ok=True)
-            elif op == "post":
-                started = time.monotonic()
-                response = client.post(
-                    command["path"], data=command["body"], content_type="application/json"
-                )
-                _answer(op=op, **_response_payload(response, time.monotonic() - started))
-            elif op == "get":
-                started = time.monotonic()
-                response = client.get(command["path"])
-                _answer(op=op, **_response_payload(response, time.monotonic() - started))
-            elif op == "count":
-                model = apps.get_model(command["model"])
-                _answer(op=op, count=model.objects.count())
-            elif op == "forwarder_stop":
-                assert forwarder is not None
-                forwarder.stop()
-                _answer(op=op, ok=True)
-            elif op == "forwarder_start":
-                assert forwarder is not None
-                forwarder.start()
-                _answer(op=op, ok=True)
-            else:
-                _answer(op=op, error=f"unknown op {op!r}")
+            _answer(op=op, **commands[op](command))
         except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
             _answer(op=op, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     if forwarder is not None:

@@ -1,0 +1,17 @@
+"""Where follow-ups plug into intake's seam (``apps.intake.signals.submission_stored``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from apps.intake.signals import submission_stored
+
+
+@receiver(submission_stored, dispatch_uid="followups.plan")
+def plan_followups(sender: object, *, submission_id: int, **kwargs: Any) -> None:
+    """Plan the submission's messages inside its transaction."""
+    from apps.followups.services import followups_plan
+
+    followups_plan(submission_id=submission_id)

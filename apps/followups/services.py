@@ -1,0 +1,410 @@
+"""The outbox: plan messages with the submission, hand them to Celery after commit, deliver
+each exactly once.
+
+- Planning happens in the submission's transaction (``followups_plan``), so a stored submission
+  always has its messages, and a rolled-back one has none.
+- The broker only says "look now": ``outbox_hand_over`` runs after commit and never fails the
+  request; ``outbox_sweep`` (beat, every few seconds) hands over due rows the broker never got
+  and recovers claims whose worker died.
+- ``outbox_deliver`` claims a row with a conditional UPDATE (a task delivered twice finds
+  nothing to claim), re-checks consent, suppression, quiet hours and cancellation, sends outside
+  any transaction, records the attempt, and marks the row sent once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.followups.models import Channel, OutboxAttempt, OutboxMessage, SequenceStep
+from apps.followups.optout import contact_is_suppressed
+from apps.followups.quiet_hours import (
+    next_allowed_send_time,
+    recipient_time_zone,
+    within_staffed_hours,
+)
+from apps.followups.rendering import message_render
+from apps.followups.transports import TransportError, transport_send
+from apps.leads.models import Person, Submission
+from apps.leads.selectors import submission_for_followups
+
+logger = logging.getLogger(__name__)
+
+Topic = OutboxMessage.Topic
+Recipient = OutboxMessage.Recipient
+Status = OutboxMessage.Status
+Queue = OutboxMessage.Queue
+ERROR_MAX_CHARS = 500
+STAFF_TOPICS = (Topic.STAFF_ALERT, Topic.ESCALATION)
+
+
+# --- Planning ---------------------------------------------------------------------------------
+
+
+def _staff_routes() -> list[tuple[str, str]]:
+    """(channel, recipient) pairs a staff alert goes to: the admissions inbox always, the
+    on-call phone and the chat webhook when configured."""
+    routes: list[tuple[str, str]] = [(Channel.EMAIL, Recipient.ADMISSIONS_INBOX)]
+    if settings.ON_CALL_SMS_NUMBER:
+        routes.append((Channel.SMS, Recipient.ON_CALL_SMS))
+    if settings.CHAT_WEBHOOK_URL:
+        routes.append((Channel.WEBHOOK, Recipient.CHAT_WEBHOOK))
+    return routes
+
+
+def _escalation_routes(*, due_at: datetime.datetime) -> list[tuple[str, str]]:
+    if within_staffed_hours(now=due_at):
+        routes: list[tuple[str, str]] = [(Channel.EMAIL, Recipient.MANAGER)]
+        if settings.MANAGER_SMS_NUMBER:
+            routes.append((Channel.SMS, Recipient.MANAGER))
+        return routes
+    # Outside staffed hours the on-call phone is the one that gets answered.
+    if settings.ON_CALL_SMS_NUMBER:
+        return [(Channel.SMS, Recipient.ON_CALL_SMS), (Channel.EMAIL, Recipient.MANAGER)]
+    return [(Channel.EMAIL, Recipient.MANAGER)]
+
+
+def _person_step_allowed(step: SequenceStep, submission: Submission, person: Person) -> bool:
+    if step.channel == Channel.SMS:
+        # Texts only with TCPA consent, whatever the purpose.
+        return bool(person.phone and person.consent_sms)
+    if not (submission.email or person.email):
+        return False
+    if step.purpose == SequenceStep.Purpose.DRIP:
+        return person.consent_email
+    # A confirmation or the book they asked for is a direct reply: email is always allowed.
+    return True
+
+
+def followups_plan(*, submission_id: int) -> list[OutboxMessage]:
+    """Plan every message a new submission needs, in the caller's transaction.
+
+    Staff alerts (alerts queue, due now), the escalation due at the SLA, and the steps of the
+    form's active sequences the person may receive. Spam gets nothing. After commit the messages
+    due now are handed to Celery.
+    """
+    submission = submission_for_followups(submission_id=submission_id)
+    if submission is None or submission.is_spam:
+        return []
+    now = submission.received_at
+    person = submission.person
+    rows: list[OutboxMessage] = []
+
+    def plan(topic: str, channel: str, recipient: str, template: str, due_at: datetime.datetime,
+             *, queue: str, step: SequenceStep | None = None) -> None:  # fmt: skip
+        rows.append(
+            OutboxMessage(
+                topic=topic,
+                channel=channel,
+                recipient=recipient,
+                template=template,
+                queue=queue,
+                submission=submission,
+                person=person,
+                step=step,
+                due_at=due_at,
+                max_attempts=settings.OUTBOX_MAX_ATTEMPTS,
+                handed_at=now if due_at <= now else None,
+                dedupe_key=(
+                    f"{submission.pk}:{topic}:{channel}:{recipient}:{step.pk if step else 0}"
+                ),
+            )
+        )
+
+    for channel, recipient in _staff_routes():
+        plan(Topic.STAFF_ALERT, channel, recipient, "staff_alert", now, queue=Queue.ALERTS)
+    if submission.sla_due_at is not None:
+        for channel, recipient in _escalation_routes(due_at=submission.sla_due_at):
+            plan(Topic.ESCALATION, channel, recipient, "escalation", submission.sla_due_at,
+                 queue=Queue.ALERTS)  # fmt: skip
+    steps = SequenceStep.objects.filter(
+        active=True, sequence__active=True, sequence__submission_kind=submission.kind
+    ).order_by("sequence_id", "position")
+    for step in steps:
+        if _person_step_allowed(step, submission, person):
+            topic = {
+                SequenceStep.Purpose.CONFIRMATION: Topic.CONFIRMATION,
+                SequenceStep.Purpose.BOOK_DELIVERY: Topic.BOOK_DELIVERY,
+                SequenceStep.Purpose.DRIP: Topic.DRIP,
+            }[SequenceStep.Purpose(step.purpose)]
+            due_at = now + datetime.timedelta(minutes=step.delay_minutes)
+            plan(topic, step.channel, Recipient.PERSON, step.template, due_at,
+                 queue=Queue.FOLLOWUPS, step=step)  # fmt: skip
+    OutboxMessage.objects.bulk_create(rows)
+    due_now = [(row.pk, row.queue) for row in rows if row.due_at <= now]
+    if due_now:
+        transaction.on_commit(lambda: outbox_hand_over(messages=due_now))
+    return rows
+
+
+# --- Hand-off and sweep -----------------------------------------------------------------------
+
+
+def outbox_hand_over(*, messages: Iterable[tuple[int, str]]) -> int:
+    """Tell Celery to deliver these (id, queue) rows now. Never raises: if the broker is down,
+    the rows are marked un-handed and the sweep delivers them once it is back."""
+    from apps.followups.tasks import outbox_deliver as outbox_deliver_task
+
+    handed, lost = 0, []
+    for message_id, queue in messages:
+        try:
+            outbox_deliver_task.apply_async(args=(message_id,), queue=queue, retry=False)
+            handed += 1
+        except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep takes over
+            logger.warning(
+                "outbox hand-off failed (%s); the sweep will deliver", type(exc).__name__
+            )
+            lost.append(message_id)
+    if lost:
+        try:
+            OutboxMessage.objects.filter(pk__in=lost, status=Status.PENDING).update(handed_at=None)
+        except Exception as exc:  # noqa: BLE001 - re-handed after OUTBOX_REHAND_SECONDS anyway
+            logger.warning("could not mark un-handed rows: %s", type(exc).__name__)
+    return handed
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    recovered: int
+    handed: int
+
+
+def outbox_sweep(*, limit: int = 500) -> SweepReport:
+    """Recover claims whose lease ran out, then hand over due rows that were never handed
+    over, or were handed over long enough ago that the broker must have lost them."""
+    now = timezone.now()
+    recovered = OutboxMessage.objects.filter(
+        status=Status.SENDING, lease_expires_at__lt=now
+    ).update(status=Status.PENDING, lease_expires_at=None, handed_at=None, updated_at=now)
+    if recovered:
+        logger.warning("outbox: %d claims outlived their lease; retrying", recovered)
+    stale = now - datetime.timedelta(seconds=settings.OUTBOX_REHAND_SECONDS)
+    with transaction.atomic():
+        due = list(
+            OutboxMessage.objects.filter(status=Status.PENDING, due_at__lte=now)
+            .filter(Q(handed_at__isnull=True) | Q(handed_at__lt=stale))
+            .order_by("due_at")
+            .values_list("pk", "queue")[:limit]
+        )
+        if due:
+            OutboxMessage.objects.filter(pk__in=[pk for pk, _ in due]).update(handed_at=now)
+    handed = outbox_hand_over(messages=due) if due else 0
+    return SweepReport(recovered=recovered, handed=handed)
+
+
+# --- Delivery ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """What the send-time check decided: go, skip (with why), or wait until ``defer_until``."""
+
+    skip_reason: str = ""
+    defer_until: datetime.datetime | None = None
+    address: str = ""
+
+
+def _staff_address(message: OutboxMessage) -> str:
+    if message.recipient == Recipient.ADMISSIONS_INBOX:
+        return ",".join(settings.ADMISSIONS_ALERT_EMAILS)
+    if message.recipient == Recipient.ON_CALL_SMS:
+        return str(settings.ON_CALL_SMS_NUMBER)
+    if message.recipient == Recipient.CHAT_WEBHOOK:
+        return str(settings.CHAT_WEBHOOK_URL)
+    if message.recipient == Recipient.MANAGER:
+        if message.channel == Channel.SMS:
+            return str(settings.MANAGER_SMS_NUMBER)
+        return ",".join(settings.MANAGER_ALERT_EMAILS)
+    return message.address
+
+
+def _recheck(  # noqa: PLR0911, PLR0912 - one rule per branch reads better than a table
+    message: OutboxMessage, submission: Submission | None, now: datetime.datetime
+) -> Recheck:
+    if (
+        message.topic == Topic.ESCALATION
+        and submission is not None
+        and (submission.first_touched_at is not None)
+    ):
+        return Recheck(skip_reason="touched before the SLA ran out")
+    if message.topic in STAFF_TOPICS or message.recipient != Recipient.PERSON:
+        address = _staff_address(message)
+        return Recheck(address=address) if address else Recheck(skip_reason="route not configured")
+    person = message.person
+    if person is None or submission is None:
+        return Recheck(skip_reason="person no longer exists")
+    if person.do_not_contact:
+        return Recheck(skip_reason="do not contact")
+    if message.channel == Channel.SMS:
+        phone = person.phone or ""
+        if not (phone and person.consent_sms):
+            return Recheck(skip_reason="no text-message consent")
+        if contact_is_suppressed(phone=phone):
+            return Recheck(skip_reason="phone suppressed")
+        zone = recipient_time_zone(state=submission.state, phone=phone)
+        allowed = next_allowed_send_time(now=now, zone=zone)
+        if allowed > now:
+            return Recheck(defer_until=allowed)
+        return Recheck(address=phone)
+    email = submission.email or person.email or ""
+    if not email:
+        return Recheck(skip_reason="no email address")
+    if contact_is_suppressed(email=email):
+        return Recheck(skip_reason="email suppressed")
+    if message.topic == Topic.DRIP:
+        if not person.consent_email:
+            return Recheck(skip_reason="no email consent")
+        if submission.status != Submission.Status.NEW or submission.assignee_id is not None:
+            # A lead staff are working is no longer a marketing audience.
+            return Recheck(skip_reason="lead is being worked")
+    return Recheck(address=email)
+
+
+def _backoff(attempts: int) -> datetime.timedelta:
+    base = settings.OUTBOX_BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    capped = min(base, settings.OUTBOX_BACKOFF_CAP_SECONDS)
+    # Jitter spreads retries so a provider outage does not end in a thundering herd.
+    return datetime.timedelta(seconds=capped * random.uniform(0.5, 1.0))  # noqa: S311
+
+
+def _attempt(
+    message_id: int, started: datetime.datetime, began: float, outcome: str, *,
+    error: str = "", provider_id: str = "", worker: str = "",
+) -> None:  # fmt: skip
+    OutboxAttempt.objects.create(
+        message_id=message_id,
+        started_at=started,
+        duration_ms=int((time.monotonic() - began) * 1000),
+        outcome=outcome,
+        error=error[:ERROR_MAX_CHARS],
+        provider_message_id=provider_id[:255],
+        worker=worker[:100],
+    )
+
+
+def outbox_deliver(*, message_id: int, worker: str = "") -> str:
+    """Deliver one outbox row at most once; returns what happened (for logs and tests).
+
+    Idempotent: a second delivery of the same task finds the row not pending and returns.
+    """
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, status=Status.PENDING, due_at__lte=now
+    ).update(
+        status=Status.SENDING,
+        attempts=F("attempts") + 1,
+        lease_expires_at=now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS),
+        updated_at=now,
+    )
+    if claimed != 1:
+        return "not-claimed"
+    message = OutboxMessage.objects.select_related("person").get(pk=message_id)
+    submission = (
+        submission_for_followups(submission_id=message.submission_id)
+        if message.submission_id
+        else None
+    )
+    began = time.monotonic()
+    check = _recheck(message, submission, now)
+    if check.defer_until is not None:
+        OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+            status=Status.PENDING,
+            due_at=check.defer_until,
+            attempts=F("attempts") - 1,
+            lease_expires_at=None,
+            handed_at=None,
+            updated_at=now,
+        )
+        return "deferred"
+    if check.skip_reason:
+        OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+            status=Status.SKIPPED, skip_reason=check.skip_reason, lease_expires_at=None,
+            updated_at=now,
+        )  # fmt: skip
+        _attempt(message_id, now, began, OutboxAttempt.Outcome.SKIPPED, error=check.skip_reason,
+                 worker=worker)  # fmt: skip
+        return "skipped"
+    try:
+        content = message_render(message=message, submission=submission)
+        provider_id = transport_send(
+            channel=message.channel, to=check.address, content=content, message_id=message_id
+        )
+    except TransportError as exc:
+        return _failed(message, now, began, str(exc), permanent=exc.permanent, worker=worker)
+    except Exception as exc:  # a bug in rendering or a backend: retry, never crash-loop
+        logger.exception("outbox delivery of %s raised", message_id)
+        return _failed(message, now, began, type(exc).__name__, permanent=False, worker=worker)
+    OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=provider_id[:255],
+        last_error="",
+        lease_expires_at=None,
+        updated_at=timezone.now(),
+    )
+    _attempt(message_id, now, began, OutboxAttempt.Outcome.SENT, provider_id=provider_id,
+             worker=worker)  # fmt: skip
+    return "sent"
+
+
+def _failed(
+    message: OutboxMessage, now: datetime.datetime, began: float, error: str, *,
+    permanent: bool, worker: str,
+) -> str:  # fmt: skip
+    exhausted = message.attempts >= message.max_attempts
+    final = permanent or exhausted
+    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.FAILED if final else Status.PENDING,
+        due_at=message.due_at if final else now + _backoff(message.attempts),
+        last_error=error[:ERROR_MAX_CHARS],
+        lease_expires_at=None,
+        handed_at=None,
+        updated_at=now,
+    )
+    outcome = OutboxAttempt.Outcome.PERMANENT if final else OutboxAttempt.Outcome.TRANSIENT
+    _attempt(message.pk, now, began, outcome, error=error, worker=worker)
+    logger.warning("outbox %s %s: %s", message.pk, "failed" if final else "will retry", error)
+    return "failed" if final else "retrying"
+
+
+# --- Staff actions ------------------------------------------------------------------------------
+
+
+def outbox_retry(*, message_ids: Iterable[int]) -> int:
+    """Give failed (or skipped) messages a fresh set of attempts, due now (admin action)."""
+    now = timezone.now()
+    ids = list(message_ids)
+    count = OutboxMessage.objects.filter(
+        pk__in=ids, status__in=[Status.FAILED, Status.SKIPPED]
+    ).update(
+        status=Status.PENDING, attempts=0, due_at=now, handed_at=None, skip_reason="",
+        updated_at=now,
+    )  # fmt: skip
+    retried = list(
+        OutboxMessage.objects.filter(pk__in=ids, status=Status.PENDING).values_list("pk", "queue")
+    )
+    transaction.on_commit(lambda: outbox_hand_over(messages=retried))
+    return count
+
+
+def escalations_cancel(*, submission_id: int) -> int:
+    """A lead was touched: its pending escalations will not be needed."""
+    return OutboxMessage.objects.filter(
+        submission_id=submission_id, topic=Topic.ESCALATION, status=Status.PENDING
+    ).update(status=Status.CANCELLED, updated_at=timezone.now())
+
+
+def person_followups_cancel(*, person_id: int, topics: Iterable[str], reason: str) -> int:
+    """Cancel a person's pending messages of these topics (unsubscribed, opted out)."""
+    return OutboxMessage.objects.filter(
+        person_id=person_id, topic__in=list(topics), status=Status.PENDING
+    ).update(status=Status.CANCELLED, skip_reason=reason[:100], updated_at=timezone.now())

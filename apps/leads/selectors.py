@@ -1,0 +1,26 @@
+"""Reads of people and submissions for other apps."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.leads.models import Person, Submission
+
+
+def submission_for_followups(*, submission_id: int) -> Submission | None:
+    """The submission with its person and payer, or None if it no longer exists."""
+    return Submission.objects.select_related("person", "payer").filter(pk=submission_id).first()
+
+
+def person_get(*, person_id: int) -> Person | None:
+    """A person by id, or None."""
+    return Person.objects.filter(pk=person_id).first()
+
+
+def people_with_contact(*, email: str | None = None, phone: str | None = None) -> QuerySet[Person]:
+    """People reachable at this normalized email or E.164 phone."""
+    if email:
+        return Person.objects.filter(email=email)
+    if phone:
+        return Person.objects.filter(phone=phone)
+    return Person.objects.none()
