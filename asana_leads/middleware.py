@@ -44,6 +44,13 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-Id"] = _request_id.get()
+            if response.status_code >= 500 and not getattr(response, "_has_been_logged", False):  # noqa: PLR2004
+                # Logged here, while the request id is still set; Django would log it later
+                # without one. Path and status only: never the body.
+                logger.error(
+                    "%s %s answered %s", request.method, request.path, response.status_code
+                )
+                response._has_been_logged = True  # type: ignore[attr-defined]
             return response
         finally:
             _request_id.reset(token)

@@ -10,10 +10,12 @@ from apps.health import views as health_views
 urlpatterns = [
     path("healthz/", health_views.liveness, name="healthz"),
     path("readyz/", health_views.readiness, name="readyz"),
+    path("healthz/outbox/", health_views.outbox, name="healthz-outbox"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("apps.intake.urls")),
     path("api/v1/", include("apps.payers.urls")),
     path("f/", include("apps.followups.urls")),
+    path("books/", include("apps.books.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -33,3 +33,21 @@ def readiness(request: HttpRequest) -> JsonResponse:
         response["Retry-After"] = "10"
         return response
     return JsonResponse({"status": "ok", "checks": {"database": "ok", "broker": "ok"}})
+
+
+@never_cache
+@require_GET
+def outbox(request: HttpRequest) -> JsonResponse:
+    """Follow-up delivery health: 200 when nothing failed and nothing is overdue, else 503
+    with the counts (no personal data), for monitoring to page on."""
+    from apps.followups.selectors import outbox_health
+
+    health = outbox_health()
+    body = {
+        "status": "ok" if health.healthy else "degraded",
+        "failed": health.failed,
+        "pending_overdue": health.pending_overdue,
+        "sending": health.sending,
+        "oldest_overdue_seconds": health.oldest_overdue_seconds,
+    }
+    return JsonResponse(body, status=200 if health.healthy else 503)

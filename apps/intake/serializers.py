@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
@@ -296,7 +297,12 @@ class InsuranceVerificationInput(SubmissionInput):
         max_length=255,
         help_text="A slug from /api/v1/payers/ or whatever the person typed.",
     )
-    member_id = FormText(max_length=64)
+    member_id = FormText(
+        max_length=64,
+        validators=[
+            RegexValidator(MEMBER_ID_PATTERN, "Use only letters, digits, spaces and dashes.")
+        ],
+    )
     group_number = _optional_text(64)
     policy_holder_name = _optional_text(200)
     policy_holder_dob = FormDate(required=False, allow_null=True, default=None)
@@ -310,11 +316,6 @@ class InsuranceVerificationInput(SubmissionInput):
     message = _optional_text(5000)
     card_front = _card_field("front")
     card_back = _card_field("back")
-
-    def validate_member_id(self, value: str) -> str:
-        if not MEMBER_ID_PATTERN.match(value):
-            raise serializers.ValidationError("Use only letters, digits, spaces and dashes.")
-        return value
 
     def validate_state(self, value: str) -> str:
         state = value.upper()

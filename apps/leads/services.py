@@ -204,7 +204,7 @@ def _consent_evidence_record(
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # intake's transaction is the unit; no savepoint round trips
 def submission_store(*, new: NewSubmission) -> Submission:
     """Write one submission with its person, consent evidence and card images.
 

@@ -187,9 +187,9 @@ def wait_for_quiet(limit_s: int, threshold: float = 0.85) -> dict[str, Any]:
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_snapshot() -> dict[int, tuple[str, int, int]]:
-    """pid -> (command, process group, CPU ticks used so far), for every process."""
-    snap: dict[int, tuple[str, int, int]] = {}
+def cpu_snapshot() -> dict[int, tuple[str, int, int, int]]:
+    """pid -> (command, process group, own CPU ticks, reaped children's CPU ticks)."""
+    snap: dict[int, tuple[str, int, int, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -199,8 +199,13 @@ def cpu_snapshot() -> dict[int, tuple[str, int, int]]:
             continue
         comm = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
-        # After the command: state ppid pgrp ... utime(11) stime(12) (0-based from state).
-        snap[int(entry.name)] = (comm, int(fields[2]), int(fields[11]) + int(fields[12]))
+        # From the state field on (0-based): pgrp 2, utime 11, stime 12, cutime 13, cstime 14.
+        snap[int(entry.name)] = (
+            comm,
+            int(fields[2]),
+            int(fields[11]) + int(fields[12]),
+            int(fields[13]) + int(fields[14]),
+        )
     return snap
 
 
@@ -210,8 +215,8 @@ def children_cpu_seconds() -> float:
 
 
 def cpu_account(
-    before: dict[int, tuple[str, int, int]],
-    after: dict[int, tuple[str, int, int]],
+    before: dict[int, tuple[str, int, int, int]],
+    after: dict[int, tuple[str, int, int, int]],
     *,
     server_pgid: int,
     wrk_seconds: float,
@@ -219,24 +224,37 @@ def cpu_account(
     """CPU seconds used between two snapshots by gunicorn, wrk, PostgreSQL and everyone else.
 
     PostgreSQL's backends serve the bench and any other client alike: they are counted
-    together. wrk has exited by then: its time comes from its rusage. Processes that started
-    and ended between the snapshots (short test runs) are missed: "others" is a lower bound."""
+    together. A backend or worker that exits is found again in its parent's reaped-children
+    time (postmaster, gunicorn master), so those two groups are exact. wrk has exited by then:
+    its time comes from its rusage. "others" counts only processes alive at the second
+    snapshot (their own time): a lower bound."""
     spent: dict[str, float] = {"gunicorn": 0.0, "wrk": wrk_seconds, "postgres": 0.0, "others": 0.0}
     others: dict[str, float] = {}
-    for pid, (comm, pgrp, ticks) in after.items():
-        used = (ticks - before[pid][2]) if pid in before else ticks
-        if used <= 0:
-            continue
-        seconds = used / TICKS
+
+    def group(comm: str, pgrp: int) -> str:
         if pgrp == server_pgid:
-            spent["gunicorn"] += seconds
-        elif pid == os.getpid():
+            return "gunicorn"
+        return "postgres" if comm.startswith("postgres") else "others"
+
+    for pid, (comm, pgrp, own, reaped) in after.items():
+        name = group(comm, pgrp)
+        if pid == os.getpid():
             continue
-        elif comm.startswith("postgres"):
-            spent["postgres"] += seconds
-        else:
-            spent["others"] += seconds
-            others[comm] = others.get(comm, 0.0) + seconds
+        total = own + (reaped if name != "others" else 0)
+        if pid in before:
+            _, _, own0, reaped0 = before[pid]
+            total -= own0 + (reaped0 if name != "others" else 0)
+        if total <= 0:
+            continue
+        spent[name] += total / TICKS
+        if name == "others":
+            others[comm] = others.get(comm, 0.0) + total / TICKS
+    # Processes of the two exact groups that exited: their time is in their parents' reaped
+    # time now, and what they had used before the first snapshot must come off again.
+    for pid, (comm, pgrp, own, _reaped) in before.items():
+        name = group(comm, pgrp)
+        if pid not in after and name != "others":
+            spent[name] -= own / TICKS
     top = sorted(others.items(), key=lambda item: -item[1])[:3]
     return {
         **{name: round(value, 2) for name, value in spent.items()},

@@ -33,3 +33,22 @@ def test_readiness_is_503_naming_the_broker_when_it_is_down(client: Client) -> N
     assert response.status_code == 503
     assert response.json()["failed"] == ["broker"]
     assert response["Retry-After"]
+
+
+def test_outbox_health_counts_failed_messages(client: Client) -> None:
+    from rest_framework.test import APIClient
+
+    from apps.followups.models import OutboxMessage
+
+    assert client.get("/healthz/outbox/").json()["status"] == "ok"
+    APIClient().post(
+        "/api/v1/contact-requests/",
+        {"first_name": "A", "last_name": "B", "email": "a@example.org", "message": "hi"},
+        format="json",
+    )
+    OutboxMessage.objects.filter(topic="staff_alert").update(status="failed")
+
+    response = client.get("/healthz/outbox/")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == 1

@@ -10,7 +10,9 @@ searched for them in plain text:
 - every value of every row of every table, read with raw SQL (encrypted columns must hold
   ciphertext only);
 - every file under ``PHI_FILES_DIR`` and ``VAR_DIR`` (the card is stored encrypted);
-- every email the submission sent (staff alerts, confirmations).
+- every email and text the submission sent: the follow-ups it planned (staff alert, on-call
+  text, confirmation) are delivered through the real outbox service, to the test mailbox and the
+  file SMS backend (DESIGN.md: "No PHI in logs, error reports, emails, texts, staff alerts").
 
 The submitter's own name, email and phone are contact fields, plain by design (staff search by
 them), so the markers are placed only in the fields the design treats as PHI.
@@ -30,9 +32,13 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
 from PIL import Image, PngImagePlugin
 from rest_framework.test import APIClient
 
+from apps.followups.models import OutboxMessage
+from apps.followups.services import outbox_deliver
 from apps.leads.models import CardImage, Submission
 from apps.privacy.crypto import keyring
 from tests.conftest import CONTACT_PATH, VERIFICATION_PATH
@@ -215,7 +221,7 @@ def _rows_with_markers() -> list[tuple[str, str, list[str]]]:
 
 def _files_with_markers() -> list[tuple[str, list[str]]]:
     found: list[tuple[str, list[str]]] = []
-    roots = {Path(settings.PHI_FILES_DIR), Path(settings.VAR_DIR)}
+    roots = {Path(settings.PHI_FILES_DIR), Path(settings.VAR_DIR), Path(settings.SMS_FILE_PATH)}
     for root in roots:
         if not root.exists():
             continue
@@ -236,7 +242,13 @@ def _assert_no_leaks_in_logs(records: list[logging.LogRecord]) -> None:
     assert not leaking, leaking
 
 
-def test_it_keeps_phi_out_of_logs_answers_rows_files_and_mail(
+def _deliver_due_followups() -> list[str]:
+    due = OutboxMessage.objects.filter(due_at__lte=timezone.now()).order_by("pk")
+    return [outbox_deliver(message_id=pk) for pk in due.values_list("pk", flat=True)]
+
+
+@override_settings(ON_CALL_SMS_NUMBER="+19495550100", MANAGER_SMS_NUMBER="+19495550101")
+def test_it_keeps_phi_out_of_logs_answers_rows_files_mail_and_texts(
     all_logs: list[logging.LogRecord],
     capfd: pytest.CaptureFixture[str],
     django_capture_on_commit_callbacks: Any,
@@ -253,6 +265,12 @@ def test_it_keeps_phi_out_of_logs_answers_rows_files_and_mail(
         )
     assert contact.status_code == 201, contact.content
     assert verification.status_code == 201, verification.content
+    # The message reads like a crisis: staff are alerted by email and the on-call phone.
+    assert "crisis_resources" in contact.json()
+    outcomes = _deliver_due_followups()
+    assert outcomes.count("sent") >= 2, outcomes
+    assert mail.outbox, "the staff alert email was delivered"
+    assert any(Path(settings.SMS_FILE_PATH).glob("*.json")), "the on-call text was delivered"
 
     # The posts went where they should: the PHI is stored (encrypted) and readable by the app.
     stored = Submission.objects.get(reference=verification.json()["reference"])

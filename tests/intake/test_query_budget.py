@@ -25,7 +25,6 @@ pytestmark = pytest.mark.django_db
 #
 #   SAVEPOINT           transaction.atomic() in intake's _store_with_retries (BEGIN on a server;
 #                       the test's own transaction turns it into a savepoint)
-#   SAVEPOINT           submission_store's own @transaction.atomic, nested in the first
 #   SELECT person       by email OR phone, LIMIT 2 (person_find_or_create)
 #   INSERT person       a new person; a returning one is one UPDATE of the same row instead
 #                       (last submission, latest touch, consents granted)
@@ -33,7 +32,6 @@ pytestmark = pytest.mark.django_db
 #   INSERT wording      the consent wording, ON CONFLICT DO NOTHING, only when the form sent
 #                       consent_text (the book body of tests/conftest.py sends none)
 #   INSERT consents     one bulk insert for the three channels
-#   RELEASE SAVEPOINT   submission_store's
 #   -- submission_stored is sent inside the transaction; the follow-ups app plans there:
 #   SELECT submission   followups_plan re-reads the submission with its person, by id (the
 #                       signal carries ids only)
@@ -46,12 +44,12 @@ pytestmark = pytest.mark.django_db
 # (apps/payers/selectors.py). The `warm_payer_matcher` fixture puts the index in the cache as
 # any running server has it; a cold cache costs two more SELECTs once per revision.
 #
-# Round trips that could go: the nested savepoint pair (submission_store always runs inside
-# intake's transaction; `@transaction.atomic(savepoint=False)` would drop 2), and the follow-ups
-# re-read of the submission and of the sequence steps (the steps change rarely and could be
-# cached under a revision token, as the payer matcher is). Lower the numbers when they go.
-NEW_PERSON_QUERIES = {"contact": 12, "verification": 13, "book": 11}
-RETURNING_PERSON_QUERIES = {"contact": 12, "verification": 13, "book": 11}
+# (submission_store joins intake's transaction with savepoint=False: no nested savepoint.)
+# Round trips that could go: the follow-ups re-read of the submission and of the sequence
+# steps (the steps change rarely and could be cached under a revision token, as the payer
+# matcher is). Lower the numbers when they go.
+NEW_PERSON_QUERIES = {"contact": 10, "verification": 11, "book": 9}
+RETURNING_PERSON_QUERIES = {"contact": 10, "verification": 11, "book": 9}
 PATHS = {"contact": CONTACT_PATH, "verification": VERIFICATION_PATH, "book": BOOK_PATH}
 
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from PIL import Image, ImageDraw, ImageFont
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "assets" / "book.pdf"
@@ -37,7 +37,7 @@ PAGES: list[list[tuple[int, str]]] = [
             16,
             "Stories, first steps and practical help for people in recovery "
             "and the families who stand beside them.",
-        ),  # fmt: skip
+        ),
     ],
     [
         (20, "About this file"),
@@ -46,14 +46,14 @@ PAGES: list[list[tuple[int, str]]] = [
             12,
             "This PDF is a placeholder that ships with the website backend so that "
             "the book download link works from the first day.",
-        ),  # fmt: skip
+        ),
         (12, ""),
         (
             12,
-            "To send the real book, copy its PDF to the server and set the BOOK_FILE "
-            "environment variable to its path. No code change or restart of the "
-            "workers is needed beyond the usual deploy.",
-        ),  # fmt: skip
+            "To send the real book, copy its PDF to the server, set the BOOK_FILE "
+            "environment variable to its path and restart the web process. Links "
+            "already sent keep working: they name the signup, not the file.",
+        ),
         (12, ""),
         (12, "Regenerate this placeholder with: manage.py book_placeholder_build"),
     ],
@@ -87,8 +87,11 @@ def _page(blocks: list[tuple[int, str]]) -> Image.Image:
     draw = ImageDraw.Draw(image)
     y = MARGIN
     for points, text in blocks:
-        font = ImageFont.load_default(size=points * DPI // 72)
-        line_height = int(font.size * 1.35)
+        pixels = points * DPI // 72
+        font = ImageFont.load_default(size=pixels)
+        if not isinstance(font, ImageFont.FreeTypeFont):
+            raise CommandError("Pillow was built without FreeType: cannot draw the placeholder.")
+        line_height = int(pixels * 1.35)
         for line in _wrapped(draw, text, font) if text else [""]:
             draw.text((MARGIN, y), line, font=font, fill=0)
             y += line_height

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from apps.books import views
+
+app_name = "books"
+urlpatterns = [
+    path("download/<str:token>/", views.book_download, name="download"),
+]
