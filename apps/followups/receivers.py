@@ -14,4 +14,4 @@ def plan_followups(sender: object, *, submission_id: int, **kwargs: Any) -> None
     """Plan the submission's messages inside its transaction."""
     from apps.followups.services import followups_plan
 
-    followups_plan(submission_id=submission_id)
+    followups_plan(submission_id=submission_id, submission=kwargs.get("submission"))

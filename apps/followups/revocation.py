@@ -120,7 +120,9 @@ def text_normalize(text: str) -> str:
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     plain = plain.casefold().replace("\u2019", "'").replace("\u2018", "'")
     plain = re.sub(r"[^\w\s']|_", " ", plain)
-    return " ".join(plain.replace(" '", " ").replace("' ", " ").split())
+    # Apostrophes inside words stay ("don't"); quotes around them go.
+    plain = re.sub(r"(?<!\w)'|'(?!\w)", " ", plain)
+    return " ".join(plain.split())
 
 
 def revocation_channels(text: str) -> tuple[str, ...]:

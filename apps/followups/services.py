@@ -85,14 +85,18 @@ def _person_step_allowed(step: SequenceStep, submission: Submission, person: Per
     return True
 
 
-def followups_plan(*, submission_id: int) -> list[OutboxMessage]:
+def followups_plan(
+    *, submission_id: int, submission: Submission | None = None
+) -> list[OutboxMessage]:
     """Plan every message a new submission needs, in the caller's transaction.
 
     Staff alerts (alerts queue, due now), the escalation due at the SLA, and the steps of the
     form's active sequences the person may receive. Spam gets nothing. After commit the messages
-    due now are handed to Celery.
+    due now are handed to Celery. ``submission``, when the caller has it in hand, saves reading
+    it back.
     """
-    submission = submission_for_followups(submission_id=submission_id)
+    if submission is None or submission.pk != submission_id:
+        submission = submission_for_followups(submission_id=submission_id)
     if submission is None or submission.is_spam:
         return []
     now = submission.received_at

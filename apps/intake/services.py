@@ -287,6 +287,7 @@ def _store_with_retries(
                 submission_stored.send(
                     sender=Submission,
                     submission_id=submission.pk,
+                    submission=submission,
                     kind=submission.kind,
                     is_spam=submission.is_spam,
                     is_urgent=crisis,

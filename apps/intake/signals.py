@@ -5,7 +5,9 @@
 app plans its outbox rows here) commit or roll back with the submission; anything that leaves
 the process (a broker hand-off, an email) must wait for ``transaction.on_commit``.
 
-Arguments: ``submission_id`` (int), ``kind`` (str), ``is_spam`` (bool), ``is_urgent`` (bool).
+Arguments: ``submission_id`` (int), ``submission`` (the just-saved instance, with its person:
+receivers in this process need not read it back), ``kind`` (str), ``is_spam`` (bool),
+``is_urgent`` (bool).
 """
 
 from __future__ import annotations

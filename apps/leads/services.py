@@ -170,14 +170,28 @@ def _channels(capture: ConsentCapture) -> dict[str, bool]:
     }
 
 
+# Wordings known to be stored. A wording row is immutable and never deleted, so once seen
+# committed it stays true; the site shows a handful of wordings, so this saves an INSERT on
+# nearly every post. Bounded, and filled only after commit.
+_STORED_WORDINGS: set[str] = set()
+_STORED_WORDINGS_MAX = 1024
+
+
+def _wording_seen(digest: str) -> None:
+    if len(_STORED_WORDINGS) < _STORED_WORDINGS_MAX:
+        _STORED_WORDINGS.add(digest)
+
+
 def consent_wording_record(*, text: str) -> ConsentWording | None:
     """The stored wording for this exact text (created once, named by its SHA-256)."""
     if not text:
         return None
     digest = hashlib.sha256(text.encode()).hexdigest()
     wording = ConsentWording(sha256=digest, text=text)
-    # One round trip whether or not it exists; the wording is immutable, so no read-back.
-    ConsentWording.objects.bulk_create([wording], ignore_conflicts=True)
+    if digest not in _STORED_WORDINGS:
+        # One round trip whether or not it exists; the wording is immutable, so no read-back.
+        ConsentWording.objects.bulk_create([wording], ignore_conflicts=True)
+        transaction.on_commit(lambda: _wording_seen(digest))
     return wording
 
 

@@ -239,8 +239,9 @@ def test_staff_alerts_ignore_quiet_hours(
     ):
         submission = _post(api_client, CONTACT_PATH, contact_body)
         results = _deliver_due(submission)
-        staff_text = OutboxMessage.objects.get(submission=submission, channel="sms", topic="staff_alert",
-                                               recipient="on_call_sms")  # fmt: skip
+        staff_text = OutboxMessage.objects.get(
+            submission=submission, channel="sms", topic="staff_alert", recipient="on_call_sms"
+        )
 
     assert results[staff_text.pk] == "sent"
 

@@ -138,7 +138,9 @@ def _stop(process: subprocess.Popen[bytes] | None, *, grace: float) -> None:
     if process is None:
         return
     if process.poll() is None:
-        _end_group(process, signal.SIGTERM)
+        # The leader alone: it shuts its children down in order (a signal to the whole group
+        # would kill Celery's pool under it and leave the warm shutdown waiting).
+        process.terminate()
         try:
             process.wait(timeout=grace)
         except subprocess.TimeoutExpired:

@@ -30,11 +30,11 @@ pytestmark = pytest.mark.django_db
 #                       (last submission, latest touch, consents granted)
 #   INSERT submission   one row, PHI columns encrypted in Python, reference drawn in Python
 #   INSERT wording      the consent wording, ON CONFLICT DO NOTHING, only when the form sent
-#                       consent_text (the book body of tests/conftest.py sends none)
+#                       consent_text (the book body of tests/conftest.py sends none) and this
+#                       process has not yet seen that wording committed (a test's transaction
+#                       never commits, so it is always counted here)
 #   INSERT consents     one bulk insert for the three channels
 #   -- submission_stored is sent inside the transaction; the follow-ups app plans there:
-#   SELECT submission   followups_plan re-reads the submission with its person, by id (the
-#                       signal carries ids only)
 #   SELECT steps        the active sequence steps for the form's kind
 #   INSERT outbox       one bulk insert: staff alerts, SLA escalation, sequence messages
 #   RELEASE SAVEPOINT   intake's (COMMIT on a server)
@@ -45,11 +45,11 @@ pytestmark = pytest.mark.django_db
 # any running server has it; a cold cache costs two more SELECTs once per revision.
 #
 # (submission_store joins intake's transaction with savepoint=False: no nested savepoint.)
-# Round trips that could go: the follow-ups re-read of the submission and of the sequence
-# steps (the steps change rarely and could be cached under a revision token, as the payer
-# matcher is). Lower the numbers when they go.
-NEW_PERSON_QUERIES = {"contact": 10, "verification": 11, "book": 9}
-RETURNING_PERSON_QUERIES = {"contact": 10, "verification": 11, "book": 9}
+# (The signal hands the follow-ups receiver the saved submission: no read-back.)
+# A round trip that could go: the sequence steps (they change rarely and could be cached
+# under a revision token, as the payer matcher is). Lower the numbers when it goes.
+NEW_PERSON_QUERIES = {"contact": 9, "verification": 10, "book": 8}
+RETURNING_PERSON_QUERIES = {"contact": 9, "verification": 10, "book": 8}
 PATHS = {"contact": CONTACT_PATH, "verification": VERIFICATION_PATH, "book": BOOK_PATH}
 
 
