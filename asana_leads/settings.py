@@ -8,6 +8,7 @@ nothing else changed.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -334,6 +335,16 @@ if PHI_STORAGE_S3_BUCKET:
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# SMTP by URL (smtp+tls://user:password@host:587), or an ESP through django-anymail:
+# EMAIL_BACKEND=anymail.backends.postmark.EmailBackend with ANYMAIL_POSTMARK_SERVER_TOKEN=...
+EMAIL_URL: str | None = env.str("EMAIL_URL", default=None)
+if EMAIL_URL:
+    vars().update(env.email_url("EMAIL_URL"))
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="admissions@localhost")
 
 # --- Security ---------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.leads.models import CardImage, Consent, Person, Submission
+from apps.leads.services import submission_touch
 from apps.privacy.masking import mask_all, mask_tail
 
 
@@ -68,6 +69,7 @@ class SubmissionAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     date_hierarchy = "received_at"
     inlines = (ConsentInline, CardImageInline)
+    actions = ("log_touch",)
     fieldsets = (
         (None, {"fields": ("reference", "kind", "received_at", "status", "urgency")}),
         ("Spam", {"fields": ("is_spam", "spam_reason")}),
@@ -130,6 +132,12 @@ class SubmissionAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         return super().get_queryset(request).select_related("payer", "person")
+
+    @admin.action(description="Log a touch (I have reached out): stops escalations")
+    def log_touch(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        for submission_id in queryset.values_list("pk", flat=True):
+            submission_touch(submission_id=submission_id, actor_id=request.user.pk)
+        self.message_user(request, "Touch logged.", messages.SUCCESS)
 
     @admin.display(description="Message")
     def masked_message(self, obj: Submission) -> str:

@@ -170,28 +170,16 @@ def _channels(capture: ConsentCapture) -> dict[str, bool]:
     }
 
 
-# Wordings known to be stored. A wording row is immutable and never deleted, so once seen
-# committed it stays true; the site shows a handful of wordings, so this saves an INSERT on
-# nearly every post. Bounded, and filled only after commit.
-_STORED_WORDINGS: set[str] = set()
-_STORED_WORDINGS_MAX = 1024
-
-
-def _wording_seen(digest: str) -> None:
-    if len(_STORED_WORDINGS) < _STORED_WORDINGS_MAX:
-        _STORED_WORDINGS.add(digest)
-
-
 def consent_wording_record(*, text: str) -> ConsentWording | None:
     """The stored wording for this exact text (created once, named by its SHA-256)."""
     if not text:
         return None
     digest = hashlib.sha256(text.encode()).hexdigest()
     wording = ConsentWording(sha256=digest, text=text)
-    if digest not in _STORED_WORDINGS:
-        # One round trip whether or not it exists; the wording is immutable, so no read-back.
-        ConsentWording.objects.bulk_create([wording], ignore_conflicts=True)
-        transaction.on_commit(lambda: _wording_seen(digest))
+    # One round trip whether or not it exists; the wording is immutable, so no read-back.
+    # (Not cached in the process: a row a cache believes in but the database lost would turn
+    # every post into a foreign-key error, and a stored submission matters more.)
+    ConsentWording.objects.bulk_create([wording], ignore_conflicts=True)
     return wording
 
 
@@ -326,3 +314,17 @@ def consent_revoke(
 def person_do_not_contact_set(*, person_id: int, value: bool = True) -> None:
     """Staff mark a person as never to be contacted (or lift it)."""
     Person.objects.filter(pk=person_id).update(do_not_contact=value, updated_at=timezone.now())
+
+
+@transaction.atomic
+def submission_touch(*, submission_id: int, actor_id: int | None) -> None:
+    """Staff touched this lead: record when (the first touch measures speed to lead) and tell
+    the follow-ups side, which stops pending escalations."""
+    from apps.leads.signals import submission_touched
+
+    now = timezone.now()
+    Submission.objects.filter(pk=submission_id, first_touched_at__isnull=True).update(
+        first_touched_at=now
+    )
+    Submission.objects.filter(pk=submission_id).update(last_touched_at=now)
+    submission_touched.send(sender=Submission, submission_id=submission_id, actor_id=actor_id)

@@ -4,12 +4,14 @@ free-text revocations count; and the revocation staff record from a phone call."
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 from django.db import connection
 from django.http import HttpResponse
@@ -18,7 +20,7 @@ from rest_framework.test import APIClient
 from twilio.request_validator import RequestValidator
 
 from apps.followups.inbound import consent_revocation_record_by_staff
-from apps.followups.models import InboundText, OutboxMessage, Suppression
+from apps.followups.models import InboundText, OutboxMessage, Sequence, Suppression
 from apps.followups.services import outbox_deliver
 from apps.leads.models import Consent, Person
 from tests.conftest import CONTACT_PATH
@@ -31,6 +33,15 @@ INBOUND_PATH = "/f/sms/inbound/"
 PHONE = "+19495550142"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 Status = OutboxMessage.Status
+
+
+@pytest.fixture(autouse=True)
+def _seeded_sequences(db: None) -> None:
+    # Sequences are seeded by a migration; a transactional test elsewhere in the suite empties
+    # every table (the shared conftest re-seeds payers only), so make sure they are back.
+    if not Sequence.objects.exists():
+        seed = importlib.import_module("apps.followups.migrations.0002_seed_sequences").seed
+        seed(django_apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +59,8 @@ def texter(api_client: APIClient, contact_body: dict[str, Any]) -> Person:
     response = api_client.post(CONTACT_PATH, body, format="json")
     assert response.status_code == 201, response.content
     person = Person.objects.get()
-    assert person.phone == PHONE and person.consent_sms
+    assert person.phone == PHONE
+    assert person.consent_sms
     return person
 
 
@@ -313,7 +325,8 @@ def test_start_opts_the_number_back_in(texter: Person, settings: Any) -> None:
     assert texter.consent_sms is True
     granted = Consent.objects.filter(person=texter, channel="sms").latest("recorded_at")
     assert (granted.action, granted.source) == ("granted", "sms_reply")
-    assert granted.wording is not None and "START" in granted.wording.text
+    assert granted.wording is not None
+    assert "START" in granted.wording.text
     start_reply = OutboxMessage.objects.get(dedupe_key="sms_reply:SM" + "2" * 32)
     assert start_reply.template == "sms_start"
     assert outbox_deliver(message_id=start_reply.pk) == "sent"

@@ -306,3 +306,18 @@ def test_the_sweep_recovers_a_claim_whose_worker_died(
     assert report.recovered == 1
     assert alert.status == Status.PENDING
     assert services.outbox_deliver(message_id=alert.pk) == "sent"
+
+
+def test_a_staff_touch_records_first_touch_and_cancels_the_escalation(
+    api_client: APIClient, contact_body: dict[str, Any], admin_user: Any
+) -> None:
+    from apps.leads.services import submission_touch
+
+    submission = _post(api_client, CONTACT_PATH, contact_body)
+
+    submission_touch(submission_id=submission.pk, actor_id=admin_user.pk)
+
+    submission.refresh_from_db()
+    assert submission.first_touched_at is not None
+    escalation = OutboxMessage.objects.get(submission=submission, topic="escalation")
+    assert escalation.status == Status.CANCELLED

@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from apps.followups.models import OutboxAttempt, OutboxMessage
 from apps.leads.models import Submission
 from tests.conftest import CONTACT_PATH
-from tests.followups.workerkit import Stack, suite_var_dir, text_file, wait_for
+from tests.followups.workerkit import Stack, sequences_seed, suite_var_dir, text_file, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 Status = OutboxMessage.Status
@@ -34,18 +34,29 @@ SEND_DEADLINE_SECONDS = 20.0
 def stack(tmp_path: Path) -> Iterator[Stack]:
     # Requested after the database fixtures (by the test's django_db mark), so it is torn down
     # first: no worker still holds the database when pytest-django flushes it.
+    sequences_seed()
     stack = Stack(root=tmp_path, var_dir=suite_var_dir(), redis_url=settings.REDIS_URL)
     yield stack
     stack.stop_all()
 
 
+@pytest.fixture
+def texting_body(contact_body: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A contact request with text consent, worded for this test alone: intake remembers in
+    process memory which consent wordings are stored (``apps/leads/services.py``,
+    ``_STORED_WORDINGS``), and the flush after a ``transaction=True`` test deletes the rows, so
+    a wording posted by an earlier test would fail this test's commit (a foreign key)."""
+    wording = f"{contact_body['consent_text']} [{request.node.name}]"
+    return {**contact_body, "consent_sms": True, "consent_text": wording}
+
+
 def test_a_contact_request_is_alerted_and_confirmed_once_by_a_real_worker(
-    stack: Stack, api_client: APIClient, contact_body: dict[str, Any]
+    stack: Stack, api_client: APIClient, texting_body: dict[str, Any]
 ) -> None:
     worker = stack.worker("w1")
 
     posted = time.monotonic()
-    response = api_client.post(CONTACT_PATH, {**contact_body, "consent_sms": True}, format="json")
+    response = api_client.post(CONTACT_PATH, texting_body, format="json")
 
     assert response.status_code == 201, response.content
     submission = Submission.objects.get(reference=response.json()["reference"])

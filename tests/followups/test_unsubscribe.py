@@ -3,15 +3,17 @@ and the suppression it leaves makes the outbox skip the person's emails."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
 
-from apps.followups.models import OutboxMessage, Suppression
+from apps.followups.models import OutboxMessage, Sequence, Suppression
 from apps.followups.optout import unsubscribe_url
 from apps.followups.services import outbox_deliver
 from apps.leads.models import Consent, Person
@@ -22,6 +24,15 @@ pytestmark = pytest.mark.django_db
 Status = OutboxMessage.Status
 Topic = OutboxMessage.Topic
 BROWSER = "Mozilla/5.0 (test browser)"
+
+
+@pytest.fixture(autouse=True)
+def _seeded_sequences(db: None) -> None:
+    # Sequences are seeded by a migration; a transactional test elsewhere in the suite empties
+    # every table (the shared conftest re-seeds payers only), so make sure they are back.
+    if not Sequence.objects.exists():
+        seed = importlib.import_module("apps.followups.migrations.0002_seed_sequences").seed
+        seed(django_apps, None)
 
 
 @pytest.fixture

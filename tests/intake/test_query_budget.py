@@ -30,9 +30,7 @@ pytestmark = pytest.mark.django_db
 #                       (last submission, latest touch, consents granted)
 #   INSERT submission   one row, PHI columns encrypted in Python, reference drawn in Python
 #   INSERT wording      the consent wording, ON CONFLICT DO NOTHING, only when the form sent
-#                       consent_text (the book body of tests/conftest.py sends none) and this
-#                       process has not yet seen that wording committed (a test's transaction
-#                       never commits, so it is always counted here)
+#                       consent_text (the book body of tests/conftest.py sends none)
 #   INSERT consents     one bulk insert for the three channels
 #   -- submission_stored is sent inside the transaction; the follow-ups app plans there:
 #   SELECT steps        the active sequence steps for the form's kind

@@ -61,3 +61,17 @@ def test_nobody_can_change_or_delete_a_submission_here(
     assert delete.status_code == 403
     verification.refresh_from_db()
     assert verification.first_name == "Sam"
+
+
+def test_staff_can_log_a_touch_from_the_list(
+    staff_client: Client, verification: Submission
+) -> None:
+    response = staff_client.post(
+        "/admin/leads/submission/",
+        {"action": "log_touch", "_selected_action": [verification.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    verification.refresh_from_db()
+    assert verification.first_touched_at is not None

@@ -1,0 +1,1 @@
+"""Follow-ups benchmark (issue 4): alert latency, queue isolation, worker throughput."""
