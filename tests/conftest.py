@@ -40,6 +40,19 @@ def _payer_directory(request: pytest.FixtureRequest) -> None:
 
     if not Payer.objects.exists():
         payer_directory_sync()
+    _sequences_seed()
+
+
+def _sequences_seed() -> None:
+    # The follow-up sequences are seeded by a data migration, emptied by transactional tests.
+    import importlib
+
+    from django.apps import apps
+
+    from apps.followups.models import Sequence
+
+    if not Sequence.objects.exists():
+        importlib.import_module("apps.followups.migrations.0002_seed_sequences").seed(apps, None)
 
 
 @pytest.fixture

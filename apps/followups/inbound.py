@@ -50,9 +50,9 @@ from apps.followups.optout import suppression_add, unsubscribe_token_read
 from apps.followups.revocation import Intent, inbound_text_read
 from apps.followups.services import outbox_hand_over, person_followups_cancel
 from apps.leads.contact import InvalidPhoneNumber, phone_normalize
-from apps.leads.models import Consent, Person, Submission
-from apps.leads.selectors import people_with_contact, person_get
-from apps.leads.services import consent_revoke, consent_wording_record
+from apps.leads.models import Consent, Person
+from apps.leads.selectors import people_with_contact, person_email_addresses, person_get
+from apps.leads.services import consent_grant, consent_revoke
 
 logger = logging.getLogger(__name__)
 
@@ -103,40 +103,18 @@ def _reply_plan(*, to: str, template: str, provider_message_id: str) -> OutboxMe
 
 
 def _person_messages_cancel(*, person_id: int, channels: Iterable[str], reason: str) -> int:
-    """Cancel the person's own pending messages on these channels. Staff alerts about them
-    (recipient on-call, inbox, webhook) are not theirs to stop and stay planned."""
-    return OutboxMessage.objects.filter(
-        person_id=person_id,
-        recipient=OutboxMessage.Recipient.PERSON,
-        channel__in=list(channels),
-        status=OutboxMessage.Status.PENDING,
-    ).update(
-        status=OutboxMessage.Status.CANCELLED, skip_reason=reason[:100], updated_at=timezone.now()
-    )
+    return person_followups_cancel(person_id=person_id, channels=channels, reason=reason)
 
 
 def _consent_grant_by_text(*, person_id: int, keyword: str) -> None:
-    """Record that the person asked by text to receive texts again, and switch ``sms`` on.
-
-    Evidence first (a ``granted`` Consent row, source ``sms_reply``, the keyword as wording),
-    then the person's current decision, as ``consent_revoke`` does the other way round.
-    """
-    person = Person.objects.select_for_update().get(pk=person_id)
-    now = timezone.now()
-    wording = consent_wording_record(
-        text=f"Texted {keyword} to {settings.CENTER_NAME} to receive text messages again."
-    )
-    Consent.objects.create(
-        person=person,
-        channel=Consent.Channel.SMS,
-        action=Consent.Action.GRANTED,
+    """The person asked by text to receive texts again: a ``granted`` consent, the keyword as
+    its wording (TCPA: texting START is an express request)."""
+    consent_grant(
+        person_id=person_id,
+        channels=(Consent.Channel.SMS,),
         source=Consent.Source.SMS_REPLY,
-        wording=wording,
-        recorded_at=now,
+        wording=f"Texted {keyword} to {settings.CENTER_NAME} to receive text messages again.",
     )
-    person.consent_sms = True
-    person.consent_sms_at = now
-    person.save(update_fields=["consent_sms", "consent_sms_at", "updated_at"])
 
 
 def _phone_opt_out(*, phone: str, channels: tuple[str, ...]) -> bool:
@@ -222,17 +200,7 @@ def inbound_text_receive(*, provider_message_id: str, from_phone: str, body: str
 
 
 def _person_email_addresses(person: Person) -> set[str]:
-    """Every address we may have emailed this person at: their own, and the ones their forms
-    gave (a later form may carry another address, and confirmations go to the form's)."""
-    addresses = {person.email} if person.email else set()
-    addresses.update(
-        email
-        for email in Submission.objects.filter(person_id=person.pk)
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    return addresses
+    return person_email_addresses(person_id=person.pk)
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,13 @@ def contact_is_suppressed(*, email: str | None = None, phone: str | None = None)
 
 
 @transaction.atomic
-def suppression_add(*, kind: str, value: str, reason: str, source: str = "") -> Suppression:
+def suppression_add(
+    *, kind: str, value: str, reason: str, source: str = "", created_by_id: int | None = None
+) -> Suppression:
     """Put a normalized email or phone on the suppression list (idempotent)."""
     suppression, _ = Suppression.objects.get_or_create(
-        kind=kind, value=value, defaults={"reason": reason, "source": source[:100]}
+        kind=kind,
+        value=value,
+        defaults={"reason": reason, "source": source[:100], "created_by_id": created_by_id},
     )
     return suppression

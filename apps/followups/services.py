@@ -234,6 +234,19 @@ def _staff_address(message: OutboxMessage) -> str:
 def _recheck(  # noqa: PLR0911, PLR0912 - one rule per branch reads better than a table
     message: OutboxMessage, submission: Submission | None, now: datetime.datetime
 ) -> Recheck:
+    if message.recipient == Recipient.ADDRESS:
+        if not message.address:
+            return Recheck(skip_reason="no address")
+        if message.topic == Topic.SMS_REPLY:
+            # Answers a text this number just sent (STOP/HELP/START): due at once (carriers
+            # expect it within minutes), so no consent, suppression or quiet-hours check.
+            return Recheck(address=message.address)
+        is_sms = message.channel == Channel.SMS
+        if contact_is_suppressed(
+            email=None if is_sms else message.address, phone=message.address if is_sms else None
+        ):
+            return Recheck(skip_reason="address suppressed")
+        return Recheck(address=message.address)
     if (
         message.topic == Topic.ESCALATION
         and submission is not None
@@ -407,8 +420,22 @@ def escalations_cancel(*, submission_id: int) -> int:
     ).update(status=Status.CANCELLED, updated_at=timezone.now())
 
 
-def person_followups_cancel(*, person_id: int, topics: Iterable[str], reason: str) -> int:
-    """Cancel a person's pending messages of these topics (unsubscribed, opted out)."""
-    return OutboxMessage.objects.filter(
-        person_id=person_id, topic__in=list(topics), status=Status.PENDING
-    ).update(status=Status.CANCELLED, skip_reason=reason[:100], updated_at=timezone.now())
+def person_followups_cancel(
+    *,
+    person_id: int,
+    reason: str,
+    topics: Iterable[str] | None = None,
+    channels: Iterable[str] | None = None,
+) -> int:
+    """Cancel the person's own pending messages (of these topics, on these channels): they
+    unsubscribed or opted out. Staff alerts about them are not theirs to stop."""
+    pending = OutboxMessage.objects.filter(
+        person_id=person_id, recipient=Recipient.PERSON, status=Status.PENDING
+    )
+    if topics is not None:
+        pending = pending.filter(topic__in=list(topics))
+    if channels is not None:
+        pending = pending.filter(channel__in=list(channels))
+    return pending.update(
+        status=Status.CANCELLED, skip_reason=reason[:100], updated_at=timezone.now()
+    )

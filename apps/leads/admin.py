@@ -160,9 +160,30 @@ class SubmissionAdmin(ReadOnlyAdmin):
         return mask_tail(obj.group_number)
 
 
+def _revocation_action(channels: tuple[str, ...], label: str) -> Any:
+    @admin.action(description=f"Record a revocation heard on the phone: {label}")
+    def action(model_admin: PersonAdmin, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        from apps.followups.inbound import consent_revocation_record_by_staff
+
+        for person_id in queryset.values_list("pk", flat=True):
+            consent_revocation_record_by_staff(
+                person_id=person_id, channels=channels, actor_id=request.user.pk
+            )
+        model_admin.message_user(request, f"Revocation recorded ({label}).", messages.SUCCESS)
+
+    action.__name__ = "revoke_" + "_".join(channels)
+    return action
+
+
 @admin.register(Person)
 class PersonAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "email", "phone", "consent_email", "consent_sms", "created_at")
     search_fields = ("=email", "=phone", "last_name")
     show_full_result_count = False
     inlines = (ConsentInline,)
+    actions = (
+        _revocation_action(("sms",), "texts"),
+        _revocation_action(("email",), "email"),
+        _revocation_action(("calls",), "calls"),
+        _revocation_action(("email", "sms", "calls"), "all contact"),
+    )

@@ -24,3 +24,17 @@ def people_with_contact(*, email: str | None = None, phone: str | None = None) -
     if phone:
         return Person.objects.filter(phone=phone)
     return Person.objects.none()
+
+
+def person_email_addresses(*, person_id: int) -> set[str]:
+    """Every address we may have emailed this person at: their own, and the ones their forms
+    gave (a later form may carry another address, and confirmations go to the form's)."""
+    person = Person.objects.filter(pk=person_id).only("email").first()
+    addresses = {person.email} if person is not None and person.email else set()
+    addresses.update(
+        Submission.objects.filter(person_id=person_id)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    return addresses

@@ -328,3 +328,45 @@ def submission_touch(*, submission_id: int, actor_id: int | None) -> None:
     )
     Submission.objects.filter(pk=submission_id).update(last_touched_at=now)
     submission_touched.send(sender=Submission, submission_id=submission_id, actor_id=actor_id)
+
+
+@transaction.atomic
+def consent_grant(
+    *,
+    person_id: int,
+    channels: tuple[str, ...],
+    source: str,
+    wording: str = "",
+    recorded_by_id: int | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> None:
+    """Record that a person gave consent on these channels outside a form (texting START, staff
+    hearing it on the phone), and switch them on: evidence first, then the current decision."""
+    person = Person.objects.select_for_update().get(pk=person_id)
+    now = timezone.now()
+    stored_wording = consent_wording_record(text=wording)
+    Consent.objects.bulk_create(
+        [
+            Consent(
+                person=person,
+                channel=channel,
+                action=Consent.Action.GRANTED,
+                source=source,
+                wording=stored_wording,
+                recorded_at=now,
+                ip_address=ip_address,
+                user_agent=user_agent[:512],
+                recorded_by_id=recorded_by_id,
+            )
+            for channel in channels
+        ]
+    )
+    for channel in channels:
+        setattr(person, f"consent_{channel}", True)
+        setattr(person, f"consent_{channel}_at", now)
+    person.save(
+        update_fields=[f"consent_{c}" for c in channels]
+        + [f"consent_{c}_at" for c in channels]
+        + ["updated_at"]
+    )

@@ -115,8 +115,11 @@ def backlog(args: argparse.Namespace) -> dict[str, Any]:
     return _create_and_hand_over(args.n, args.tag)
 
 
-def _control(command: str) -> list[Any]:
-    replies: list[Any] = getattr(app.control, command)(QUEUE, reply=True, timeout=5.0)
+def _control(command: str, workers: int) -> list[Any]:
+    # ``limit``: return as soon as every worker has answered (else it waits out the timeout).
+    replies: list[Any] = getattr(app.control, command)(
+        QUEUE, reply=True, timeout=5.0, limit=workers
+    )
     if not replies:
         raise SystemExit(f"no worker answered {command}({QUEUE!r})")
     return replies
@@ -137,7 +140,7 @@ def throughput(args: argparse.Namespace) -> dict[str, Any]:
         deadline = time.monotonic() + 60
         while _queued(client) != (0, 0) and time.monotonic() < deadline:
             time.sleep(0.05)
-    cancelled = _control("cancel_consumer")
+    cancelled = _control("cancel_consumer", args.workers)
     time.sleep(0.3)  # let the worker's consumer settle before we fill the queue
     info: dict[str, Any] = {"kind": args.kind, "n": args.n, "cancel_replies": len(cancelled)}
     t_fill = time.monotonic()
@@ -153,7 +156,7 @@ def throughput(args: argparse.Namespace) -> dict[str, Any]:
     info["queued_before"] = queued_before
     info["unacked_before"] = unacked_before
     resumed = time.monotonic()
-    _control("add_consumer")
+    _control("add_consumer", args.workers)
     # The clock starts when the worker takes the first message, not at add_consumer: the
     # worker picks up a newly added queue only at its next BRPOP (after the running one
     # returns), which has nothing to do with how fast it works through a queue.
@@ -205,6 +208,7 @@ def main() -> int:
     p_tput.add_argument("--kind", choices=("outbox", "noop"), required=True)
     p_tput.add_argument("--n", type=int, default=3000)
     p_tput.add_argument("--tag", default="bench-tput")
+    p_tput.add_argument("--workers", type=int, default=1, help="worker nodes consuming followups")
     args = parser.parse_args()
     if not 1 <= args.n <= 50_000:
         parser.error("--n must be 1..50000")

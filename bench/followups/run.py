@@ -99,10 +99,14 @@ class Children:
         with log.open("ab") as out:
             out.write(f"\n$ {shlex.join(cmd)}\n".encode())
             out.flush()
-            proc = subprocess.Popen(  # noqa: S603
-                cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )  # fmt: skip
+            )
         self.procs.append(proc)
         return proc
 
@@ -132,7 +136,7 @@ class Children:
 
 def _first_line(cmd: list[str]) -> str:
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)  # noqa: S603
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return "?"
     text = (out.stdout or out.stderr).strip()
@@ -166,10 +170,13 @@ def machine() -> dict[str, Any]:
 def git_state() -> dict[str, Any]:
     head = _first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
     try:
-        status = subprocess.run(  # noqa: S603
-            ["git", "-C", str(ROOT), "status", "--porcelain"],  # noqa: S607
-            capture_output=True, text=True, timeout=10, check=False,
-        ).stdout  # fmt: skip
+        status = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         status = ""
     return {"head": head, "uncommitted_paths": len(status.splitlines())}
@@ -204,8 +211,14 @@ def wait_for_quiet(limit_s: int, threshold: float = 0.85) -> dict[str, Any]:
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+BENCH_DB_MARK = [""]  # " <bench database name> ": a PostgreSQL backend serving the bench
+
+
 def cpu_snapshot() -> dict[int, tuple[str, int, int, int]]:
-    """pid -> (command, process group, own CPU ticks, reaped children's CPU ticks)."""
+    """pid -> (command, process group, own CPU ticks, reaped children's CPU ticks).
+
+    A PostgreSQL backend of the bench's database is named ``postgres-bench`` (its process title
+    names the database), so the bench's share of the server is told from other clients'."""
     snap: dict[int, tuple[str, int, int, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -215,6 +228,13 @@ def cpu_snapshot() -> dict[int, tuple[str, int, int, int]]:
         except OSError:
             continue
         comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        if comm.startswith("postgres") and BENCH_DB_MARK[0]:
+            with contextlib.suppress(OSError):
+                title = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
+                if BENCH_DB_MARK[0] in title:
+                    comm = "postgres-bench"
         fields = raw[raw.rindex(")") + 2 :].split()
         snap[int(entry.name)] = (
             comm,
@@ -240,8 +260,10 @@ class CpuMeter:
         for name, pgid in self.groups.items():
             if pgrp == pgid:
                 return name
-        if comm.startswith("postgres"):
+        if comm == "postgres-bench":
             return "postgres"
+        if comm.startswith("postgres"):
+            return "postgres_others"
         if comm.startswith("redis-server"):
             return "redis"
         return "others"
@@ -254,14 +276,17 @@ class CpuMeter:
     def end(self) -> dict[str, Any]:
         after, stat1 = cpu_snapshot(), _cpu_times()
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        spent: dict[str, float] = {name: 0.0 for name in [*self.groups, "postgres", "redis"]}
+        names = [*self.groups, "postgres", "postgres_others", "redis"]
+        spent: dict[str, float] = dict.fromkeys(names, 0.0)
         spent["others"] = 0.0
         me = os.getpid()
         for pid, (comm, pgrp, own, reaped) in after.items():
             if pid == me:
                 continue
             name = self._group(comm, pgrp)
-            exact = name != "others"  # our groups and servers: count reaped children too
+            # Our groups and Redis: reaped children count too. PostgreSQL backends are
+            # counted while alive (a backend that exits during the phase is not: lower bound).
+            exact = name not in {"others", "postgres", "postgres_others"}
             total = own + (reaped if exact else 0)
             if pid in self.before:
                 _, _, own0, reaped0 = self.before[pid]
@@ -270,7 +295,7 @@ class CpuMeter:
                 spent[name] += total / TICKS
         for pid, (comm, pgrp, own, _reaped) in self.before.items():
             name = self._group(comm, pgrp)
-            if pid not in after and name != "others":
+            if pid not in after and name not in {"others", "postgres", "postgres_others"}:
                 spent[name] -= own / TICKS
         spent["bench_client"] = usage.ru_utime + usage.ru_stime - self.self0
         wall = time.monotonic() - self.wall0
@@ -359,10 +384,15 @@ def manage(env: dict[str, str], *args: str, log: Path, timeout: float = 300) -> 
     with log.open("a") as out:
         out.write(f"\n$ {shlex.join(cmd)}\n")
         out.flush()
-        proc = subprocess.run(  # noqa: S603
-            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
+        proc = subprocess.run(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
             check=False,
-        )  # fmt: skip
+        )
     if proc.returncode != 0:
         tail = "\n".join(log.read_text().splitlines()[-25:])
         raise BenchError(f"manage.py {' '.join(args)} failed ({proc.returncode}):\n{tail}")
@@ -370,7 +400,7 @@ def manage(env: dict[str, str], *args: str, log: Path, timeout: float = 300) -> 
 
 def djtool(env: dict[str, str], *args: str, log: Path, timeout: float = 400) -> dict[str, Any]:
     cmd = [sys.executable, str(HERE / "djtool.py"), *args]
-    proc = subprocess.run(  # noqa: S603
+    proc = subprocess.run(
         cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     with log.open("a") as out:
@@ -412,11 +442,21 @@ def gunicorn_start(
     if not exe.exists():
         raise BenchError("gunicorn is not installed in this virtualenv")
     cmd = [
-        str(exe), "asana_leads.wsgi:application",
-        "--workers", str(workers), "--worker-class", "sync",
-        "--bind", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "10",
-        "--log-level", "warning",
-    ]  # fmt: skip
+        str(exe),
+        "asana_leads.wsgi:application",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "30",
+        "--graceful-timeout",
+        "10",
+        "--log-level",
+        "warning",
+    ]
     proc = children.start(cmd, log=log, env=env)
     for _ in range(240):
         if proc.poll() is not None:
@@ -436,9 +476,17 @@ def shape_a_commands(schedule: Path) -> dict[str, list[str]]:
     """``make run``'s worker, as asana_leads/devserver.py starts it: one process, embedded beat."""
     return {
         "worker": _celery(
-            "worker", "--beat", "-Q", MAKE_RUN_QUEUES, "--concurrency", "2",
-            "--loglevel", "INFO", "--schedule", str(schedule),
-        )  # fmt: skip
+            "worker",
+            "--beat",
+            "-Q",
+            MAKE_RUN_QUEUES,
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(schedule),
+        )
     }
 
 
@@ -471,9 +519,14 @@ READY_MARKERS = {"worker": " ready.", "beat": "beat: Starting"}
 
 
 def celery_start(
-    children: Children, env: dict[str, str], commands: dict[str, list[str]], *, logs: Path,
-    stamp: str, shape: str,
-) -> dict[str, tuple[subprocess.Popen[bytes], Path]]:  # fmt: skip
+    children: Children,
+    env: dict[str, str],
+    commands: dict[str, list[str]],
+    *,
+    logs: Path,
+    stamp: str,
+    shape: str,
+) -> dict[str, tuple[subprocess.Popen[bytes], Path]]:
     started: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
     for name, cmd in commands.items():
         log = logs / f"celery-{shape}-{name}-{stamp}.log"
@@ -543,35 +596,52 @@ def verification_body(k: int) -> bytes:
     """An insurance verification (JSON, no card), a new person for each ``k``."""
     return json.dumps(
         {
-            "first_name": "Jordan", "last_name": "Rivera",
-            "email": f"fu.{k}@example.org", "phone": phone(k),
-            "seeking_treatment_for": "self", "date_of_birth": "1988-04-12",
-            "insurance_provider": PAYERS[k % len(PAYERS)], "member_id": f"W{k}",
-            "group_number": "0081234", "policy_holder_name": "Jordan Rivera",
-            "policy_holder_dob": "1988-04-12", "relationship_to_policy_holder": "self",
-            "state": "CA", "treatment_interest": "substance_use",
+            "first_name": "Jordan",
+            "last_name": "Rivera",
+            "email": f"fu.{k}@example.org",
+            "phone": phone(k),
+            "seeking_treatment_for": "self",
+            "date_of_birth": "1988-04-12",
+            "insurance_provider": PAYERS[k % len(PAYERS)],
+            "member_id": f"W{k}",
+            "group_number": "0081234",
+            "policy_holder_name": "Jordan Rivera",
+            "policy_holder_dob": "1988-04-12",
+            "relationship_to_policy_holder": "self",
+            "state": "CA",
+            "treatment_interest": "substance_use",
             "message": "Does my plan cover residential treatment?",
-            "consent_email": True, "consent_sms": True, "consent_calls": True,
-            "consent_text": CONSENT_TEXT, "website": "",
+            "consent_email": True,
+            "consent_sms": True,
+            "consent_calls": True,
+            "consent_text": CONSENT_TEXT,
+            "website": "",
             "page_url": "https://asanarecovery.com/verify-insurance/",
-            "referrer": "https://www.google.com/", "utm_source": "google", "utm_medium": "cpc",
-            "utm_campaign": "brand", "gclid": f"Cj0-bench-{k}",
+            "referrer": "https://www.google.com/",
+            "utm_source": "google",
+            "utm_medium": "cpc",
+            "utm_campaign": "brand",
+            "gclid": f"Cj0-bench-{k}",
         },
         separators=(",", ":"),
-    ).encode()  # fmt: skip
+    ).encode()
 
 
 def book_body(k: int) -> bytes:
     """A free-book signup that consented to email: the drip audience."""
     return json.dumps(
         {
-            "first_name": "Sam", "email": f"book.{k}@example.org",
-            "consent_email": True, "consent_sms": False, "consent_calls": False,
-            "consent_text": CONSENT_TEXT, "website": "",
+            "first_name": "Sam",
+            "email": f"book.{k}@example.org",
+            "consent_email": True,
+            "consent_sms": False,
+            "consent_calls": False,
+            "consent_text": CONSENT_TEXT,
+            "website": "",
             "page_url": "https://asanarecovery.com/free-book/",
         },
         separators=(",", ":"),
-    ).encode()  # fmt: skip
+    ).encode()
 
 
 @dataclass
@@ -618,8 +688,15 @@ def post_paced(
                 reference = ""
                 if status == 201:
                     reference = str(json.loads(raw).get("reference", ""))
-                results[i] = Posted(i, due, sent, answered, status, reference,
-                                    "" if status == 201 else raw[:300].decode(errors="replace"))  # fmt: skip
+                results[i] = Posted(
+                    i,
+                    due,
+                    sent,
+                    answered,
+                    status,
+                    reference,
+                    "" if status == 201 else raw[:300].decode(errors="replace"),
+                )
             except (OSError, ValueError) as exc:
                 results[i] = Posted(i, due, sent, time.time(), 0, error=type(exc).__name__)
 
@@ -702,10 +779,11 @@ class Db:
             (f"{tag}:%",),
         )
         return {
-            "left": int(left), "sent": int(sent),
+            "left": int(left),
+            "sent": int(sent),
             "first_sent": float(first_sent) if first_sent is not None else None,
             "last_sent": float(last_sent) if last_sent is not None else None,
-        }  # fmt: skip
+        }
 
 
 def queue_lengths(client: Any) -> dict[str, int]:
@@ -773,18 +851,28 @@ class Bench:
 
     def warm_up(self) -> dict[str, Any]:
         """Book signups (the drip audience) and a few verifications; then wait for quiet."""
-        books = post_paced(self.port, BOOK_PATH, book_body, n=self.args.books, rate=50,
-                           first_k=self.next_k())  # fmt: skip
+        books = post_paced(
+            self.port, BOOK_PATH, book_body, n=self.args.books, rate=50, first_k=self.next_k()
+        )
         bad = [p for p in books if p.status != 201]
         if bad:
-            raise BenchError(f"{len(bad)} book signups failed, first: {bad[0].status} {bad[0].error}")
-        posts = post_paced(self.port, VERIFICATION_PATH, verification_body, n=30, rate=10,
-                           first_k=self.next_k())  # fmt: skip
+            raise BenchError(
+                f"{len(bad)} book signups failed, first: {bad[0].status} {bad[0].error}"
+            )
+        posts = post_paced(
+            self.port, VERIFICATION_PATH, verification_body, n=30, rate=10, first_k=self.next_k()
+        )
         bad = [p for p in posts if p.status != 201]
         if bad:
-            raise BenchError(f"{len(bad)} verifications failed, first: {bad[0].status} {bad[0].error}")
+            raise BenchError(
+                f"{len(bad)} verifications failed, first: {bad[0].status} {bad[0].error}"
+            )
         waited = wait_idle(self.db, self.redis)
-        return {"book_signups": len(books), "verifications": len(posts), "idle_after_s": round(waited, 1)}
+        return {
+            "book_signups": len(books),
+            "verifications": len(posts),
+            "idle_after_s": round(waited, 1),
+        }
 
     def latency_phase(self, label: str, *, during_backlog: str | None = None) -> dict[str, Any]:
         """Post ``--posts`` verifications at ``--rate``/s; time each 201 to its alert sent."""
@@ -804,8 +892,14 @@ class Bench:
         sampler.start()
         backlog_at_start = self.db.backlog_state(during_backlog) if during_backlog else None
         meter.begin()
-        posts = post_paced(self.port, VERIFICATION_PATH, verification_body, n=self.args.posts,
-                           rate=self.args.rate, first_k=self.next_k())  # fmt: skip
+        posts = post_paced(
+            self.port,
+            VERIFICATION_PATH,
+            verification_body,
+            n=self.args.posts,
+            rate=self.args.rate,
+            first_k=self.next_k(),
+        )
         posted_until = time.time()
         backlog_at_last_post = self.db.backlog_state(during_backlog) if during_backlog else None
         ok = [p for p in posts if p.status == 201 and p.reference]
@@ -815,9 +909,7 @@ class Bench:
             time.sleep(0.25)
         cpu = meter.end()
         alerts_done = time.time()
-        backlog_at_alerts_done = (
-            self.db.backlog_state(during_backlog) if during_backlog else None
-        )
+        backlog_at_alerts_done = self.db.backlog_state(during_backlog) if during_backlog else None
         stop.set()
         sampler.join(timeout=2)
         sampler_redis.close()
@@ -881,16 +973,18 @@ class Bench:
         offsets = log_counts(self.worker_logs)["offsets"]
         meter = CpuMeter(self.groups)
         meter.begin()
-        handed = djtool(self.env, "backlog", "--n", str(self.args.backlog), "--tag", tag,
-                        log=self.log)  # fmt: skip
+        handed = djtool(
+            self.env, "backlog", "--n", str(self.args.backlog), "--tag", tag, log=self.log
+        )
         print(
             f"    {handed['created']} drips planned in {handed['create_s']:.1f} s, handed over in "
             f"{handed['hand_over_s']:.1f} s ({handed['hand_over_per_s']:.0f}/s); "
             f"queued now: {queue_lengths(self.redis)['followups']}",
             flush=True,
         )
-        latency = self.latency_phase(f"{shape}: during a {self.args.backlog}-drip backlog",
-                                     during_backlog=tag)  # fmt: skip
+        latency = self.latency_phase(
+            f"{shape}: during a {self.args.backlog}-drip backlog", during_backlog=tag
+        )
         # Let the rest drain, bounded, to measure the drain and the confirmations behind it.
         began = time.monotonic()
         state = self.db.backlog_state(tag)
@@ -925,24 +1019,36 @@ class Bench:
             meter = CpuMeter(self.groups)
             offsets = log_counts(self.worker_logs)["offsets"]
             meter.begin()
-            result = djtool(self.env, "throughput", "--kind", kind, "--n", str(self.args.tput_n),
-                            "--tag", f"bench-tput-{shape}-{i}", log=self.log)  # fmt: skip
+            result = djtool(
+                self.env,
+                "throughput",
+                "--kind",
+                kind,
+                "--n",
+                str(self.args.tput_n),
+                "--tag",
+                f"bench-tput-{shape}-{i}",
+                log=self.log,
+            )
             result["cpu"] = meter.end()
             result["worker_task_outcomes"] = log_counts(self.worker_logs, offsets)["counts"]
-            worker_cpu = sum(result["cpu"].get(name, 0.0) for name in self.groups
-                             if name != "web")  # fmt: skip
+            worker_cpu = sum(result["cpu"].get(name, 0.0) for name in self.groups if name != "web")
             result["worker_cpu_ms_per_message"] = round(worker_cpu * 1000 / self.args.tput_n, 3)
             result["postgres_cpu_ms_per_message"] = round(
                 result["cpu"]["postgres"] * 1000 / self.args.tput_n, 3
             )
             print(
                 f"    {kind:<6} {result['n']} messages: "
-                + (f"{result['per_s']:.0f}/s in {result['seconds']:.2f} s" if result.get("drained")
-                   else "DID NOT DRAIN")
+                + (
+                    f"{result['per_s']:.0f}/s in {result['seconds']:.2f} s (consuming began "
+                    f"{result.get('consume_started_after_s')} s after add_consumer)"
+                    if result.get("drained") and result.get("per_s")
+                    else f"NOT MEASURED ({result})"
+                )
                 + f"; worker CPU {result['worker_cpu_ms_per_message']:.2f} ms/msg, "
                 f"postgres {result['postgres_cpu_ms_per_message']:.2f} ms/msg",
                 flush=True,
-            )  # fmt: skip
+            )
             runs.append(result)
         noop = [r["per_s"] for r in runs if r["kind"] == "noop" and r.get("per_s")]
         outbox = [r["per_s"] for r in runs if r["kind"] == "outbox" and r.get("per_s")]
@@ -974,15 +1080,18 @@ def print_latency(label: str, r: dict[str, Any]) -> None:
 
 def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[str, Any]:
     logs = RESULTS
-    procs = celery_start(bench.children, bench.env, commands, logs=logs, stamp=bench.stamp,
-                         shape=shape)  # fmt: skip
+    procs = celery_start(
+        bench.children, bench.env, commands, logs=logs, stamp=bench.stamp, shape=shape
+    )
     bench.groups = {"web": bench.groups["web"]}
     bench.groups.update({f"celery_{name}": proc.pid for name, (proc, _) in procs.items()})
     bench.worker_logs = [log for name, (_, log) in procs.items() if name != "beat"]
     out: dict[str, Any] = {
-        "commands": {name: shlex.join([os.path.relpath(cmd[0], ROOT), *cmd[1:]])
-                     for name, cmd in commands.items()},
-    }  # fmt: skip
+        "commands": {
+            name: shlex.join([os.path.relpath(cmd[0], ROOT), *cmd[1:]])
+            for name, cmd in commands.items()
+        },
+    }
     try:
         print(f"  [{shape}] warm-up: {bench.args.books} book signups + 30 verifications")
         out["warm_up"] = bench.warm_up()
@@ -1010,7 +1119,7 @@ def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[
             if proc.poll() is not None:
                 raise BenchError(f"celery {name} died during the run; see {log}")
     finally:
-        for _name, (proc, _log) in procs.items():
+        for proc, _log in procs.values():
             bench.children.stop(proc)
         with contextlib.suppress(Exception):
             bench.redis.flushdb()  # nothing of this shape may leak into the next
@@ -1037,9 +1146,11 @@ def shape_verdict(shape: dict[str, Any]) -> dict[str, Any]:
     idle, backlog = shape["idle"], shape["backlog"]["latency"]
     ia, ba = idle["alert_from_201"], backlog["alert_from_201"]
     valid = (
-        idle["ok"] == idle["posts"] and backlog["ok"] == backlog["posts"]
-        and not idle["alerts_missing"] and not backlog["alerts_missing"]
-    )  # fmt: skip
+        idle["ok"] == idle["posts"]
+        and backlog["ok"] == backlog["posts"]
+        and not idle["alerts_missing"]
+        and not backlog["alerts_missing"]
+    )
     overlapped = bool(
         backlog.get("backlog_at_alerts_done") and backlog["backlog_at_alerts_done"]["left"] > 0
     )
@@ -1067,10 +1178,14 @@ def print_report(result: dict[str, Any]) -> None:
     m = result["machine"]
     print("\n== machine")
     print(f"  nproc {m['nproc']}, CPU {m['cpu_model']}, memory {m['memory_gib']} GiB")
-    print(f"  kernel {m['kernel']}, Python {m['python']}, PostgreSQL {m.get('postgres')}, "
-          f"{m['redis']}")  # fmt: skip
-    print(f"  load average at start {m['loadavg_at_start']}, at end {m.get('loadavg_at_end')}; "
-          f"CPU idle before the load {m.get('cpu_idle_before_load', 0):.0%}")  # fmt: skip
+    print(
+        f"  kernel {m['kernel']}, Python {m['python']}, PostgreSQL {m.get('postgres')}, "
+        f"{m['redis']}"
+    )
+    print(
+        f"  load average at start {m['loadavg_at_start']}, at end {m.get('loadavg_at_end')}; "
+        f"CPU idle before the load {m.get('cpu_idle_before_load', 0):.0%}"
+    )
     for warning in result.get("warnings", []):
         print(f"  WARNING: {warning}")
     print("\n== commands")
@@ -1079,10 +1194,14 @@ def print_report(result: dict[str, Any]) -> None:
     for shape, data in result["shapes"].items():
         for name, cmd in data["commands"].items():
             print(f"  shape {shape} {name}: {cmd}")
-    print(f"\n== alert latency: 201 at the client -> staff alert marked sent "
-          f"({result['config']['posts']} verifications at {result['config']['rate']}/s)")  # fmt: skip
-    header = (f"  {'shape / phase':<44} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-              f"{'broker p99':>10} {'201 p99':>8}  missing")  # fmt: skip
+    print(
+        f"\n== alert latency: 201 at the client -> staff alert marked sent "
+        f"({result['config']['posts']} verifications at {result['config']['rate']}/s)"
+    )
+    header = (
+        f"  {'shape / phase':<44} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'broker p99':>10} {'201 p99':>8}  missing"
+    )
     print(header)
     for shape, data in result["shapes"].items():
         for phase, r in (("idle", data["idle"]), ("10k drip backlog", data["backlog"]["latency"])):
@@ -1115,19 +1234,20 @@ def print_report(result: dict[str, Any]) -> None:
                 f"worker CPU {run['worker_cpu_ms_per_message']:.2f} ms/msg, postgres "
                 f"{run['postgres_cpu_ms_per_message']:.2f} ms/msg"
             )
-        print(f"  ratio outbox / no-op: {tput['ratio']} "
-              f"(no-op runs differ by {tput['noop_spread']})")  # fmt: skip
+        print(
+            f"  ratio outbox / no-op: {tput['ratio']} (no-op runs differ by {tput['noop_spread']})"
+        )
     print("\n== targets")
     for shape, v in result["verdicts"].items():
         print(
             f"  shape {shape}: p99 < 2 s idle {'ok' if v['p99_under_2s_idle'] else 'MISSED'}; "
             f"during the backlog {'ok' if v['p99_under_2s_during_backlog'] else 'MISSED'}; "
-            f"unchanged by the backlog "
-            f"{'yes' if v['unchanged_during_backlog'] else 'NO'} (p50 x{v['p50_ratio_backlog_to_idle']}, "
+            f"unchanged by the backlog {'yes' if v['unchanged_during_backlog'] else 'NO'} "
+            f"(p50 x{v['p50_ratio_backlog_to_idle']}, "
             f"p99 x{v['p99_ratio_backlog_to_idle']}; backlog still draining at the last alert: "
             f"{v['backlog_still_draining_when_last_alert_sent']}); "
             f"{'valid' if v['valid'] else 'INVALID'}"
-        )  # fmt: skip
+        )
     print(f"\n  results: {result['results_file']}")
 
 
@@ -1149,9 +1269,12 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument(
-        "--redis-url", default=os.environ.get("BENCH_FOLLOWUPS_REDIS_URL", "redis://127.0.0.1:6379/14")
+        "--redis-url",
+        default=os.environ.get("BENCH_FOLLOWUPS_REDIS_URL", "redis://127.0.0.1:6379/14"),
     )
-    parser.add_argument("--wait-quiet", type=int, default=60)
+    parser.add_argument(
+        "--wait-quiet", type=int, default=120, help="wait up to this for a quiet CPU"
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     if not 10 <= args.posts <= 2000 or not 1 <= args.rate <= 100:
@@ -1168,7 +1291,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> int:  # noqa: PLR0915
+def main() -> int:
     args = parse_args()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
@@ -1191,19 +1314,28 @@ def main() -> int:  # noqa: PLR0915
         "machine": machine(),
         "git": git_state(),
         "settings": {
-            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "DJANGO_DEBUG": "false",
-            "API_THROTTLE": "off", "DATABASE_URL": database_url, "REDIS_URL": args.redis_url,
-            "EMAIL_BACKEND": env["EMAIL_BACKEND"], "SMS_BACKEND": env["SMS_BACKEND"],
+            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+            "DJANGO_DEBUG": "false",
+            "API_THROTTLE": "off",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": args.redis_url,
+            "EMAIL_BACKEND": env["EMAIL_BACKEND"],
+            "SMS_BACKEND": env["SMS_BACKEND"],
             "OUTBOX_SWEEP_SECONDS": env["OUTBOX_SWEEP_SECONDS"],
-        },  # fmt: skip
+        },
         "config": {
-            "posts": args.posts, "rate": args.rate, "backlog": args.backlog,
-            "tput_n": args.tput_n, "books": args.books, "web_workers": args.web_workers,
-            "shapes": args.shapes, "isolation_rule": (
+            "posts": args.posts,
+            "rate": args.rate,
+            "backlog": args.backlog,
+            "tput_n": args.tput_n,
+            "books": args.books,
+            "web_workers": args.web_workers,
+            "shapes": args.shapes,
+            "isolation_rule": (
                 f"p50 and p99 during the backlog <= max({ISOLATION_FACTOR} x idle, idle + "
                 f"{ISOLATION_SLACK_MS:.0f} ms), p99 < 2 s, backlog still draining at the last alert"
             ),
-        },  # fmt: skip
+        },
         "shapes": {},
         "verdicts": {},
     }
@@ -1212,9 +1344,11 @@ def main() -> int:  # noqa: PLR0915
     client = None
     code = 2
     try:
+        BENCH_DB_MARK[0] = f" {args.db_name} "
         print(f"== setup: database {args.db_name}, Redis {args.redis_url}, log {log}")
-        result["machine"]["postgres"] = database_recreate(args.pg_admin_url, args.db_name,
-                                                          create=True)  # fmt: skip
+        result["machine"]["postgres"] = database_recreate(
+            args.pg_admin_url, args.db_name, create=True
+        )
         created_db = True
         redis_flush(args.redis_url)
         client = redis_client(args.redis_url)
@@ -1223,8 +1357,9 @@ def main() -> int:  # noqa: PLR0915
         manage(env, "seed_payers", log=log, timeout=120)
         db = Db(database_url)
         port = free_port()
-        gunicorn, gunicorn_cmd = gunicorn_start(children, env, port=port,
-                                                workers=args.web_workers, log=log)  # fmt: skip
+        gunicorn, gunicorn_cmd = gunicorn_start(
+            children, env, port=port, workers=args.web_workers, log=log
+        )
         result["gunicorn_command"] = shlex.join(
             [os.path.relpath(gunicorn_cmd[0], ROOT), *gunicorn_cmd[1:]]
         )
@@ -1232,15 +1367,28 @@ def main() -> int:  # noqa: PLR0915
         result["machine"].update(wait_for_quiet(args.wait_quiet))
         if result["machine"]["cpu_idle_before_load"] < 0.85:
             result.setdefault("warnings", []).append("other processes were using the CPU")
-        bench = Bench(args=args, env=env, children=children, port=port, db=db, redis=client,
-                      log=log, stamp=stamp, groups={"web": gunicorn.pid})  # fmt: skip
+        bench = Bench(
+            args=args,
+            env=env,
+            children=children,
+            port=port,
+            db=db,
+            redis=client,
+            log=log,
+            stamp=stamp,
+            groups={"web": gunicorn.pid},
+        )
         schedule_dir = Path(var_dir)
         shapes = {
-            "A": ("make run: one worker process, all queues, embedded beat",
-                  shape_a_commands(schedule_dir / "beat-a")),
-            "B": ("Procfile: alerts worker, followups worker, separate beat",
-                  shape_b_commands(schedule_dir / "beat-b")),
-        }  # fmt: skip
+            "A": (
+                "make run: one worker process, all queues, embedded beat",
+                shape_a_commands(schedule_dir / "beat-a"),
+            ),
+            "B": (
+                "Procfile: alerts worker, followups worker, separate beat",
+                shape_b_commands(schedule_dir / "beat-b"),
+            ),
+        }
         for shape in args.shapes:
             title, commands = shapes[shape]
             print(f"== shape {shape}: {title}")
@@ -1252,7 +1400,7 @@ def main() -> int:  # noqa: PLR0915
                 "WHERE status IN ('pending', 'sending') AND due_at <= now()"
             )
         if gunicorn.poll() is not None:
-            raise BenchError("gunicorn died during the run")
+            raise BenchError("gunicorn died during the run")  # noqa: TRY301
         result["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
         verdicts = result["verdicts"].values()
         valid = all(v["valid"] for v in verdicts)
@@ -1263,6 +1411,9 @@ def main() -> int:  # noqa: PLR0915
     except BenchError as exc:
         result["error"] = str(exc)
         print(f"\nBENCH FAILED: {exc}")
+    except Exception as exc:  # noqa: BLE001 - record it, clean up, exit 2
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        print(f"\nBENCH FAILED: {type(exc).__name__}: {exc}")
     except KeyboardInterrupt as exc:
         result["error"] = f"interrupted ({exc})"
         print(f"\ninterrupted ({exc}); cleaning up")

@@ -75,3 +75,25 @@ def test_staff_can_log_a_touch_from_the_list(
     assert response.status_code == 200
     verification.refresh_from_db()
     assert verification.first_touched_at is not None
+
+
+def test_staff_can_record_a_revocation_heard_on_the_phone(
+    staff_client: Client, verification: Submission
+) -> None:
+    from apps.followups.models import Suppression
+    from apps.leads.models import Person
+
+    person = verification.person
+    Person.objects.filter(pk=person.pk).update(consent_sms=True)
+
+    response = staff_client.post(
+        "/admin/leads/person/",
+        {"action": "revoke_sms", "_selected_action": [person.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    person.refresh_from_db()
+    assert person.consent_sms is False
+    assert person.consents.filter(channel="sms", action="revoked", source="staff").exists()
+    assert Suppression.objects.filter(kind="phone", value=person.phone).exists()
