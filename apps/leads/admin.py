@@ -167,7 +167,7 @@ def _revocation_action(channels: tuple[str, ...], label: str) -> Any:
 
         for person_id in queryset.values_list("pk", flat=True):
             consent_revocation_record_by_staff(
-                person_id=person_id, channels=channels, actor_id=request.user.pk
+                person_id=person_id, channels=channels, actor_id=int(request.user.pk)
             )
         model_admin.message_user(request, f"Revocation recorded ({label}).", messages.SUCCESS)
 
