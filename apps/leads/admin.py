@@ -165,9 +165,11 @@ def _revocation_action(channels: tuple[str, ...], label: str) -> Any:
     def action(model_admin: PersonAdmin, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         from apps.followups.inbound import consent_revocation_record_by_staff
 
+        actor_id = request.user.pk
+        assert actor_id is not None  # the admin only serves logged-in staff
         for person_id in queryset.values_list("pk", flat=True):
             consent_revocation_record_by_staff(
-                person_id=person_id, channels=channels, actor_id=int(request.user.pk)
+                person_id=person_id, channels=channels, actor_id=actor_id
             )
         model_admin.message_user(request, f"Revocation recorded ({label}).", messages.SUCCESS)
 
