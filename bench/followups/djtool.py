@@ -51,7 +51,7 @@ DRAIN_LIMIT_S = 300.0  # a drain that takes longer is reported as unfinished
 POLL_S = 0.002
 
 
-def _drip_rows(n: int, tag: str) -> list[OutboxMessage]:
+def drip_rows(n: int, tag: str, queue: str = QUEUE) -> list[OutboxMessage]:
     """N drip emails, due now, over the bench's book signups (they consented to email)."""
     books = list(
         Submission.objects.filter(kind=Submission.Kind.BOOK, is_spam=False)
@@ -76,7 +76,7 @@ def _drip_rows(n: int, tag: str) -> list[OutboxMessage]:
             OutboxMessage(
                 topic=OutboxMessage.Topic.DRIP,
                 channel=step.channel,
-                queue=OutboxMessage.Queue.FOLLOWUPS,
+                queue=queue,
                 recipient=OutboxMessage.Recipient.PERSON,
                 template=step.template,
                 submission=submission,
@@ -93,9 +93,9 @@ def _drip_rows(n: int, tag: str) -> list[OutboxMessage]:
     return rows
 
 
-def _create_and_hand_over(n: int, tag: str) -> dict[str, Any]:
+def _create_and_hand_over(n: int, tag: str, queue: str = QUEUE) -> dict[str, Any]:
     t0 = time.monotonic()
-    rows = OutboxMessage.objects.bulk_create(_drip_rows(n, tag), batch_size=2000)
+    rows = OutboxMessage.objects.bulk_create(drip_rows(n, tag, queue), batch_size=2000)
     t1 = time.monotonic()
     handed = outbox_hand_over(messages=[(row.pk, row.queue) for row in rows])
     t2 = time.monotonic()
@@ -112,7 +112,7 @@ def _create_and_hand_over(n: int, tag: str) -> dict[str, Any]:
 
 
 def backlog(args: argparse.Namespace) -> dict[str, Any]:
-    return _create_and_hand_over(args.n, args.tag)
+    return _create_and_hand_over(args.n, args.tag, args.queue)
 
 
 def _control(command: str, workers: int) -> list[Any]:
@@ -204,6 +204,7 @@ def main() -> int:
     p_backlog = sub.add_parser("backlog")
     p_backlog.add_argument("--n", type=int, default=10_000)
     p_backlog.add_argument("--tag", default="bench-backlog")
+    p_backlog.add_argument("--queue", choices=("followups", "default"), default=QUEUE)
     p_tput = sub.add_parser("throughput")
     p_tput.add_argument("--kind", choices=("outbox", "noop"), required=True)
     p_tput.add_argument("--n", type=int, default=3000)

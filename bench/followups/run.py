@@ -10,7 +10,7 @@ One run, everything on this machine's loopback:
 2. starts gunicorn (4 sync workers) and, shape A = ``make run``'s: ONE Celery worker process
    exactly as ``asana_leads/devserver.py`` starts it (``--beat``, all queues, concurrency 2);
    warms up with book signups (their people are the drip audience) and a few verifications;
-3. (1) alert latency: posts 500 insurance verifications at a steady 25/s (open loop) and
+3. (1) alert latency: posts 500 insurance verifications at a steady 20/s (open loop) and
    measures, per post, from the 201 arriving at the client to its staff alert row being marked
    sent (``OutboxMessage.sent_at``, topic staff_alert): p50, p99, max;
 4. (2) isolation: plans 10,000 drip emails due now on ``followups`` (bulk_create) and hands
@@ -726,6 +726,11 @@ class Db:
         row = self.conn.execute(query, params).fetchone()
         return tuple(row) if row else ()
 
+    def sessions(self) -> int:
+        """Connections ever opened to the bench database (PostgreSQL 14+; flushed within ~1 s)."""
+        row = self.one("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return int(row[0]) if row and row[0] is not None else -1
+
     def outbox_busy(self) -> int:
         """Messages due now that are not finished yet (pending or being sent)."""
         return int(
@@ -967,14 +972,22 @@ class Bench:
         result["_references"] = references
         return result
 
-    def backlog_phase(self, shape: str) -> dict[str, Any]:
+    def backlog_phase(self, shape: str, *, full_drain: bool) -> dict[str, Any]:
         """(2): 10,000 drips due now on followups, handed over; 500 posts while they drain."""
         tag = f"bench-backlog-{shape}"
         offsets = log_counts(self.worker_logs)["offsets"]
         meter = CpuMeter(self.groups)
         meter.begin()
         handed = djtool(
-            self.env, "backlog", "--n", str(self.args.backlog), "--tag", tag, log=self.log
+            self.env,
+            "backlog",
+            "--n",
+            str(self.args.backlog),
+            "--tag",
+            tag,
+            "--queue",
+            self.args.backlog_queue,
+            log=self.log,
         )
         print(
             f"    {handed['created']} drips planned in {handed['create_s']:.1f} s, handed over in "
@@ -985,16 +998,21 @@ class Bench:
         latency = self.latency_phase(
             f"{shape}: during a {self.args.backlog}-drip backlog", during_backlog=tag
         )
-        # Let the rest drain, bounded, to measure the drain and the confirmations behind it.
+        # Let the rest drain, bounded, to measure the drain and the confirmations behind it
+        # (the first shape only: the drain takes minutes and the next shape drains the same).
         began = time.monotonic()
         state = self.db.backlog_state(tag)
-        while state["left"] and time.monotonic() - began < DRAIN_WAIT_S:
+        while full_drain and state["left"] and time.monotonic() - began < DRAIN_WAIT_S:
             time.sleep(0.5)
             state = self.db.backlog_state(tag)
+        gave_up_at = time.time()
         cpu = meter.end()
         hand_over_started = handed["hand_over_done_at"] - handed["hand_over_s"]
         drained = state["left"] == 0 and state["last_sent"] is not None
         drain_s = (state["last_sent"] - hand_over_started) if drained else None
+        partial_rate = (
+            round(state["sent"] / (gave_up_at - hand_over_started), 1) if not drained else None
+        )
         confirmations = self.db.timings(latency["_references"], "confirmation", "email")
         conf_lat = [t["sent"] - t["received"] for t in confirmations.values() if t["sent"]]
         counts = log_counts(self.worker_logs, offsets)["counts"]
@@ -1005,6 +1023,8 @@ class Bench:
             "left_when_given_up": state["left"],
             "drain_s": round(drain_s, 1) if drain_s else None,
             "drain_per_s": round(state["sent"] / drain_s, 1) if drain_s else None,
+            "partial_drain_per_s": partial_rate,
+            "queue": self.args.backlog_queue,
             "latency": latency,
             "confirmation_email_from_received_at": stats_ms(conf_lat),
             "worker_task_outcomes": counts,
@@ -1018,6 +1038,7 @@ class Bench:
             wait_idle(self.db, self.redis)
             meter = CpuMeter(self.groups)
             offsets = log_counts(self.worker_logs)["offsets"]
+            sessions0 = self.db.sessions()
             meter.begin()
             result = djtool(
                 self.env,
@@ -1031,6 +1052,10 @@ class Bench:
                 log=self.log,
             )
             result["cpu"] = meter.end()
+            time.sleep(1.2)  # backends flush their statistics at most once a second
+            # Less the djtool process's own connection (one) and this process's (none new).
+            opened = self.db.sessions() - sessions0 - 1
+            result["pg_connections_opened_per_message"] = round(opened / self.args.tput_n, 3)
             result["worker_task_outcomes"] = log_counts(self.worker_logs, offsets)["counts"]
             worker_cpu = sum(result["cpu"].get(name, 0.0) for name in self.groups if name != "web")
             result["worker_cpu_ms_per_message"] = round(worker_cpu * 1000 / self.args.tput_n, 3)
@@ -1046,7 +1071,8 @@ class Bench:
                     else f"NOT MEASURED ({result})"
                 )
                 + f"; worker CPU {result['worker_cpu_ms_per_message']:.2f} ms/msg, "
-                f"postgres {result['postgres_cpu_ms_per_message']:.2f} ms/msg",
+                f"postgres {result['postgres_cpu_ms_per_message']:.2f} ms/msg; PostgreSQL "
+                f"connections opened per message {result['pg_connections_opened_per_message']}",
                 flush=True,
             )
             runs.append(result)
@@ -1078,14 +1104,45 @@ def print_latency(label: str, r: dict[str, Any]) -> None:
     )
 
 
+def cancel_backlogs(bench: Bench) -> None:
+    """End whatever is still queued or due (a partly drained backlog) before the next phase."""
+    bench.db.conn.execute(
+        "UPDATE followups_outboxmessage SET status = 'cancelled' "
+        "WHERE status IN ('pending', 'sending') AND due_at <= now()"
+    )
+    for name in ("alerts", "followups", "default"):
+        bench.redis.delete(name)
+    wait_idle(bench.db, bench.redis, limit_s=60)
+
+
+def use_processes(bench: Bench, procs: dict[str, tuple[subprocess.Popen[bytes], Path]]) -> None:
+    """Account CPU and read task outcomes for these Celery processes from now on."""
+    bench.groups = {"web": bench.groups["web"]}
+    bench.groups.update({f"celery_{name}": proc.pid for name, (proc, _) in procs.items()})
+    bench.worker_logs = [log for name, (_, log) in procs.items() if name != "beat"]
+
+
+def probe(env: dict[str, str], *, n: int, log: Path) -> dict[str, Any]:
+    cmd = [sys.executable, str(HERE / "probe.py"), "--n", str(n)]
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    with log.open("a") as out:
+        out.write(f"\n$ {shlex.join(cmd)}\n{proc.stdout}{proc.stderr}")
+    for line in proc.stdout.splitlines():
+        if line.startswith("PROBE_RESULT "):
+            result: dict[str, Any] = json.loads(line.removeprefix("PROBE_RESULT "))
+            return result
+    tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-25:])
+    raise BenchError(f"probe.py failed ({proc.returncode}):\n{tail}")
+
+
 def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[str, Any]:
     logs = RESULTS
     procs = celery_start(
         bench.children, bench.env, commands, logs=logs, stamp=bench.stamp, shape=shape
     )
-    bench.groups = {"web": bench.groups["web"]}
-    bench.groups.update({f"celery_{name}": proc.pid for name, (proc, _) in procs.items()})
-    bench.worker_logs = [log for name, (_, log) in procs.items() if name != "beat"]
+    use_processes(bench, procs)
     out: dict[str, Any] = {
         "commands": {
             name: shlex.join([os.path.relpath(cmd[0], ROOT), *cmd[1:]])
@@ -1095,16 +1152,31 @@ def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[
     try:
         print(f"  [{shape}] warm-up: {bench.args.books} book signups + 30 verifications")
         out["warm_up"] = bench.warm_up()
+        if shape == bench.args.shapes[0] and bench.args.probe_n:
+            print(f"  [{shape}] in-process probe: {bench.args.probe_n} deliveries, no broker")
+            out["probe"] = probe(bench.env, n=bench.args.probe_n, log=bench.log)
+            pr = out["probe"]
+            print(
+                f"    {pr['statements_per_delivery']} SQL statements per delivery; "
+                f"{pr['kept_connection_ms_median']:.1f} ms per delivery on a kept connection, "
+                f"{pr['fresh_connection_ms_median']:.1f} ms with a new connection each "
+                f"(as the Celery fixup does); db {pr['share_db']:.0%}, render "
+                f"{pr['share_render']:.0%}, send {pr['share_send']:.0%}",
+                flush=True,
+            )
+            wait_idle(bench.db, bench.redis)
         print(f"  [{shape}] (1) {bench.args.posts} verifications at {bench.args.rate}/s, idle")
         out["idle"] = bench.latency_phase(f"{shape}: idle")
         print_latency("idle", out["idle"])
         wait_idle(bench.db, bench.redis)
         print(f"  [{shape}] (2) {bench.args.backlog} drips due now, then {bench.args.posts} posts")
-        out["backlog"] = bench.backlog_phase(shape)
+        full = shape == bench.args.shapes[0]
+        out["backlog"] = bench.backlog_phase(shape, full_drain=full)
         print_latency("backlog", out["backlog"]["latency"])
         b = out["backlog"]
         print(
-            f"    backlog: drained {b['drained']} in {b['drain_s']} s ({b['drain_per_s']}/s); "
+            f"    backlog: drained {b['drained']} in {b['drain_s']} s ({b['drain_per_s']}/s; "
+            f"partial rate {b['partial_drain_per_s']}/s); "
             f"left at the last post {b['latency']['backlog_at_last_post']['left']}, when the "
             f"last alert was out {b['latency']['backlog_at_alerts_done']['left']}; "
             f"confirmations behind it: p50 "
@@ -1112,12 +1184,31 @@ def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[
             f"{b['confirmation_email_from_received_at'].get('max_ms')} ms",
             flush=True,
         )
+        cancel_backlogs(bench)
         if shape == "A" and bench.args.tput_n:
             print(f"  [{shape}] (3) throughput on followups, {bench.args.tput_n} messages each")
             out["throughput"] = bench.throughput_phase(shape)
         for name, (proc, log) in procs.items():
             if proc.poll() is not None:
                 raise BenchError(f"celery {name} died during the run; see {log}")
+        if shape == "A" and bench.args.tput_n and bench.args.whatif:
+            for proc, _log in procs.values():
+                bench.children.stop(proc)
+            env = {**bench.env, "BENCH_WORKER_DB_REUSE": "1"}
+            print(
+                f"  [{shape}] what if the worker kept its PostgreSQL connection "
+                "(BENCH_WORKER_DB_REUSE=1, bench-only): throughput again"
+            )
+            procs = celery_start(
+                bench.children,
+                env,
+                commands,
+                logs=RESULTS,
+                stamp=bench.stamp,
+                shape=f"{shape}-db-reuse",
+            )
+            use_processes(bench, procs)
+            out["throughput_db_reuse"] = bench.throughput_phase(f"{shape}-db-reuse")
     finally:
         for proc, _log in procs.values():
             bench.children.stop(proc)
@@ -1219,20 +1310,45 @@ def print_report(result: dict[str, Any]) -> None:
     for shape, data in result["shapes"].items():
         b = data["backlog"]
         c = b["confirmation_email_from_received_at"]
-        print(
-            f"  {shape}: {result['config']['backlog']} drips handed over in "
-            f"{b['hand_over']['hand_over_s']:.1f} s, drained in {b['drain_s']} s "
-            f"({b['drain_per_s']}/s); verification confirmations (same queue) p50 "
-            f"{c.get('p50_ms')} ms, max {c.get('max_ms')} ms after received_at"
+        drain = (
+            f"drained in {b['drain_s']} s ({b['drain_per_s']}/s)"
+            if b["drained"]
+            else f"not waited for ({b['partial_drain_per_s']}/s while measured)"
         )
-    tput = result["shapes"].get("A", {}).get("throughput")
-    if tput:
-        print("\n== worker throughput on followups (shape A worker, same broker and settings)")
+        outcomes = b["worker_task_outcomes"]
+        print(
+            f"  {shape}: {result['config']['backlog']} drips on {b['queue']} handed over in "
+            f"{b['hand_over']['hand_over_s']:.1f} s, {drain}; confirmations of the posts made "
+            f"meanwhile: p50 {c.get('p50_ms')} ms, max {c.get('max_ms')} ms after received_at "
+            f"({c.get('n', 0)} sent); tasks that found nothing to claim (sweep re-hand-overs): "
+            f"{outcomes.get('followups.outbox_deliver:not-claimed', 0)}"
+        )
+    probe_result = next((d["probe"] for d in result["shapes"].values() if "probe" in d), None)
+    if probe_result:
+        pr = probe_result
+        print("\n== one delivery, in-process (no broker, no worker)")
+        kept, fresh = pr["kept_connection_ms_median"], pr["fresh_connection_ms_median"]
+        print(
+            f"  {pr['statements_per_delivery']} SQL statements; {kept:.1f} ms median on a kept "
+            f"connection, {fresh:.1f} ms with a new connection each; database "
+            f"{pr['ms_db']:.1f} ms, render {pr['ms_render']:.1f} ms, email backend "
+            f"{pr['ms_send']:.1f} ms"
+        )
+        print(f"  statement medians (ms): {pr['statement_ms_median']}")
+    for key, title in (
+        ("throughput", "worker throughput on followups (shape A worker, same broker, settings)"),
+        ("throughput_db_reuse", "the same, what if the worker kept its PostgreSQL connection"),
+    ):
+        tput = result["shapes"].get("A", {}).get(key)
+        if not tput:
+            continue
+        print(f"\n== {title}")
         for run in tput["runs"]:
             print(
                 f"  {run['kind']:<7} {run['n']:>6} messages  {run.get('per_s') or 0:>8.1f}/s  "
                 f"worker CPU {run['worker_cpu_ms_per_message']:.2f} ms/msg, postgres "
-                f"{run['postgres_cpu_ms_per_message']:.2f} ms/msg"
+                f"{run['postgres_cpu_ms_per_message']:.2f} ms/msg, new PostgreSQL connections "
+                f"{run.get('pg_connections_opened_per_message')}/msg"
             )
         print(
             f"  ratio outbox / no-op: {tput['ratio']} (no-op runs differ by {tput['noop_spread']})"
@@ -1254,13 +1370,62 @@ def print_report(result: dict[str, Any]) -> None:
 # --- main ----------------------------------------------------------------------------------
 
 
+def run_shapes(
+    bench: Bench,
+    result: dict[str, Any],
+    *,
+    schedule_dir: Path,
+    gunicorn: subprocess.Popen[bytes],
+) -> int:
+    """Each shape in turn; fills ``result``; returns the exit status."""
+    args = bench.args
+    shapes = {
+        "A": (
+            "make run: one worker process, all queues, embedded beat",
+            shape_a_commands(schedule_dir / "beat-a"),
+        ),
+        "B": (
+            "Procfile: alerts worker, followups worker, separate beat",
+            shape_b_commands(schedule_dir / "beat-b"),
+        ),
+    }
+    for shape in args.shapes:
+        title, commands = shapes[shape]
+        print(f"== shape {shape}: {title}")
+        result["shapes"][shape] = {"title": title, **run_shape(bench, shape, commands)}
+        result["verdicts"][shape] = shape_verdict(result["shapes"][shape])
+        cancel_backlogs(bench)  # nothing of one shape may be pending when the next starts
+    if gunicorn.poll() is not None:
+        raise BenchError("gunicorn died during the run")
+    result["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    valid = all(v["valid"] for v in result["verdicts"].values())
+    first = result["verdicts"].get(args.shapes[0], {})
+    met = valid and first.get("p99_under_2s_idle") and first.get("unchanged_during_backlog")
+    result["targets_met_by_first_shape"] = bool(met)
+    return 0 if met else (1 if valid else 2)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=500, help="verifications per latency phase")
-    parser.add_argument("--rate", type=float, default=25.0, help="posts per second (open loop)")
+    parser.add_argument("--rate", type=float, default=20.0, help="posts per second (open loop)")
     parser.add_argument("--backlog", type=int, default=10_000, help="drips in the backlog")
     parser.add_argument("--tput-n", type=int, default=3000, help="messages per throughput run")
     parser.add_argument("--books", type=int, default=200, help="book signups (drip audience)")
+    parser.add_argument(
+        "--backlog-queue",
+        choices=("followups", "default"),
+        default="followups",
+        help="queue of the drip backlog: followups (the issue's case) or default (what if "
+        "drips had a queue of their own, apart from confirmations)",
+    )
+    parser.add_argument("--probe-n", type=int, default=200, help="in-process deliveries (0: no)")
+    parser.add_argument(
+        "--no-whatif",
+        dest="whatif",
+        action="store_false",
+        help="skip the throughput re-run with the worker keeping its PostgreSQL connection",
+    )
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--shapes", default="A,B", help="A (make run), B (Procfile), or both")
     parser.add_argument("--db-name", default=DB_NAME_PREFIX)
@@ -1281,6 +1446,8 @@ def parse_args() -> argparse.Namespace:
         parser.error("--posts 10..2000, --rate 1..100 /s (bounded load)")
     if not 100 <= args.backlog <= 50_000 or not 0 <= args.tput_n <= 20_000:
         parser.error("--backlog 100..50000, --tput-n 0..20000")
+    if not 0 <= args.probe_n <= 2000:
+        parser.error("--probe-n 0..2000")
     if not 10 <= args.books <= 2000 or not 1 <= args.web_workers <= 8:
         parser.error("--books 10..2000, --web-workers 1..8")
     args.shapes = [s.strip().upper() for s in args.shapes.split(",") if s.strip()]
@@ -1331,6 +1498,7 @@ def main() -> int:
             "books": args.books,
             "web_workers": args.web_workers,
             "shapes": args.shapes,
+            "backlog_queue": args.backlog_queue,
             "isolation_rule": (
                 f"p50 and p99 during the backlog <= max({ISOLATION_FACTOR} x idle, idle + "
                 f"{ISOLATION_SLACK_MS:.0f} ms), p99 < 2 s, backlog still draining at the last alert"
@@ -1378,36 +1546,7 @@ def main() -> int:
             stamp=stamp,
             groups={"web": gunicorn.pid},
         )
-        schedule_dir = Path(var_dir)
-        shapes = {
-            "A": (
-                "make run: one worker process, all queues, embedded beat",
-                shape_a_commands(schedule_dir / "beat-a"),
-            ),
-            "B": (
-                "Procfile: alerts worker, followups worker, separate beat",
-                shape_b_commands(schedule_dir / "beat-b"),
-            ),
-        }
-        for shape in args.shapes:
-            title, commands = shapes[shape]
-            print(f"== shape {shape}: {title}")
-            result["shapes"][shape] = {"title": title, **run_shape(bench, shape, commands)}
-            result["verdicts"][shape] = shape_verdict(result["shapes"][shape])
-            # Nothing of one shape may be pending when the next starts.
-            db.conn.execute(
-                "UPDATE followups_outboxmessage SET status = 'cancelled' "
-                "WHERE status IN ('pending', 'sending') AND due_at <= now()"
-            )
-        if gunicorn.poll() is not None:
-            raise BenchError("gunicorn died during the run")  # noqa: TRY301
-        result["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-        verdicts = result["verdicts"].values()
-        valid = all(v["valid"] for v in verdicts)
-        first = result["verdicts"].get(args.shapes[0], {})
-        met = valid and first.get("p99_under_2s_idle") and first.get("unchanged_during_backlog")
-        result["targets_met_by_first_shape"] = bool(met)
-        code = 0 if met else (1 if valid else 2)
+        code = run_shapes(bench, result, schedule_dir=Path(var_dir), gunicorn=gunicorn)
     except BenchError as exc:
         result["error"] = str(exc)
         print(f"\nBENCH FAILED: {exc}")

@@ -552,6 +552,12 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
 # --- report --------------------------------------------------------------------------------
 
 
+def _cpu_per_request(run: dict[str, Any]) -> float:
+    cpu = run.get("cpu", {})
+    names = ("gunicorn", "postgres", "wrk")
+    return float(sum(cpu.get(f"{name}_ms_per_request", 0.0) for name in names))
+
+
 def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
     baselines = [r for r in runs if r["target"] == "baseline"]
     base_rps = sum(r["rps"] for r in baselines) / len(baselines) if baselines else 0.0
@@ -560,12 +566,17 @@ def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
         if len(baselines) > 1 and base_rps
         else 0.0
     )
+    base_cpus = [_cpu_per_request(r) for r in baselines if _cpu_per_request(r)]
+    base_cpu = sum(base_cpus) / len(base_cpus) if base_cpus else 0.0
     targets: dict[str, Any] = {}
     for run in runs:
         if run["target"] == "baseline":
             continue
         ratio = run["rps"] / base_rps if base_rps else 0.0
         targets[run["target"]] = {
+            # Noise-robust cross-check: the ratio of CPU per request (gunicorn + PostgreSQL +
+            # wrk), which is what decides req/s on a saturated 2-core machine.
+            "cpu_ratio": round(base_cpu / _cpu_per_request(run), 3) if base_cpu else None,
             "rps": run["rps"],
             "p50_ms": run["p50_ms"],
             "p99_ms": run["p99_ms"],
@@ -652,6 +663,7 @@ def _print_load(result: dict[str, Any]) -> None:
         print(
             f"  {kind:<13} ratio {t['ratio']:.2f} {'ok' if t['ratio_ok'] else 'MISSED'}; "
             f"p99 {t['p99_ms']:.1f} ms {'ok' if t['p99_ok'] else 'MISSED'}"
+            + (f"  (CPU-per-request ratio {t['cpu_ratio']:.2f})" if t.get("cpu_ratio") else "")
         )
     if not v["valid"]:
         print("  INVALID RUN: errors above; these figures are not a measurement.")

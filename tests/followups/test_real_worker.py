@@ -41,13 +41,9 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def texting_body(contact_body: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
-    """A contact request with text consent, worded for this test alone: intake remembers in
-    process memory which consent wordings are stored (``apps/leads/services.py``,
-    ``_STORED_WORDINGS``), and the flush after a ``transaction=True`` test deletes the rows, so
-    a wording posted by an earlier test would fail this test's commit (a foreign key)."""
-    wording = f"{contact_body['consent_text']} [{request.node.name}]"
-    return {**contact_body, "consent_sms": True, "consent_text": wording}
+def texting_body(contact_body: dict[str, Any]) -> dict[str, Any]:
+    """A contact request that gets a staff alert, a confirmation email and a confirmation text."""
+    return {**contact_body, "consent_sms": True}
 
 
 def test_a_contact_request_is_alerted_and_confirmed_once_by_a_real_worker(

@@ -155,10 +155,8 @@ def _stop(process: subprocess.Popen[bytes] | None, *, grace: float) -> None:
         # The leader alone: it shuts its children down in order (a signal to the whole group
         # would kill Celery's pool under it and leave the warm shutdown waiting).
         process.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
     # Children may outlive their parent (a pool process): end the whole group.
     _end_group(process, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -185,6 +183,7 @@ class CeleryWorker:
     concurrency: int = 2
     queues: str = QUEUES
     process: subprocess.Popen[bytes] | None = None
+    killed: bool = False
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -225,6 +224,7 @@ class CeleryWorker:
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes at once: a machine that lost power."""
+        self.killed = True
         if self.process is not None:
             _end_group(self.process, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -234,6 +234,10 @@ class CeleryWorker:
         """Ends the worker at once. The test has read what it needed, and a warm shutdown
         costs 3 to 5 s a worker (the filesystem transport's drain) without proving anything."""
         self.kill()
+
+    def died(self) -> bool:
+        """Whether the worker exited without the test ending it."""
+        return not self.killed and self.process is not None and self.process.poll() is not None
 
     def log(self) -> str:
         try:
@@ -277,7 +281,7 @@ class WebServer:
                 raise RuntimeError(f"web server exited early:\n{self.log()}")
             with contextlib.suppress(OSError):
                 status, _, _ = self.request("GET", "/healthz/", timeout=2)
-                return status == 200  # noqa: PLR2004
+                return status == 200
             return False
 
         wait_for(live, timeout=ready_timeout, interval=0.2, what="the web server")
@@ -464,6 +468,26 @@ class Stack:
         for process in reversed(self.started):
             with contextlib.suppress(Exception):
                 process.stop()
+
+    def wait(
+        self, probe: Callable[[], T], *, what: str, timeout: float = DEADLINE_SECONDS,
+        interval: float = 0.1,
+    ) -> T:  # fmt: skip
+        """``wait_for``, failing at once if a worker dies on its own, with the workers' logs."""
+
+        def checked() -> T:
+            for worker in self.started:
+                if isinstance(worker, CeleryWorker) and worker.died():
+                    raise AssertionError(
+                        f"worker {worker.name} died (exit {worker.process.returncode}) "  # type: ignore[union-attr]
+                        f"while waiting for {what}:\n{worker.log_tail(60)}"
+                    )
+            return probe()
+
+        try:
+            return wait_for(checked, timeout=timeout, interval=interval, what=what)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}\n{self.logs()}") from exc
 
     def logs(self) -> str:
         """The tails of every worker's log, for a failing assertion's message."""
