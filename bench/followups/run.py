@@ -235,6 +235,8 @@ def cpu_snapshot() -> dict[int, tuple[str, int, int, int]]:
                 )
                 if BENCH_DB_MARK[0] in title:
                     comm = "postgres-bench"
+                elif "bin/postgres" in title.split(" ", 1)[0]:
+                    comm = "postmaster"
         fields = raw[raw.rindex(")") + 2 :].split()
         snap[int(entry.name)] = (
             comm,
@@ -262,6 +264,8 @@ class CpuMeter:
                 return name
         if comm == "postgres-bench":
             return "postgres"
+        if comm == "postmaster":
+            return "postgres_others"
         if comm.startswith("postgres"):
             return "postgres_others"
         if comm.startswith("redis-server"):
@@ -278,6 +282,12 @@ class CpuMeter:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         names = [*self.groups, "postgres", "postgres_others", "redis"]
         spent: dict[str, float] = dict.fromkeys(names, 0.0)
+        # Backends that exited (a worker task's connection) are found only in the postmaster's
+        # reaped-children time, for every database on the server (others' clients too).
+        spent["postgres_exited_backends_all_dbs"] = 0.0
+        for pid, (comm, _pgrp, _own, reaped) in after.items():
+            if comm == "postmaster" and pid in self.before:
+                spent["postgres_exited_backends_all_dbs"] += (reaped - self.before[pid][3]) / TICKS
         spent["others"] = 0.0
         me = os.getpid()
         for pid, (comm, pgrp, own, reaped) in after.items():
@@ -566,6 +576,12 @@ def log_counts(logs: list[Path], offsets: dict[Path, int] | None = None) -> dict
                 outcome = line.rsplit(": '", 1)[-1].rstrip("'")
                 key = f"{task}:{outcome}"
                 counts[key] = counts.get(key, 0) + 1
+            elif "followups.outbox_sweep[" in line and "succeeded in" in line:
+                # The sweep returns how many due rows it handed over (again).
+                handed = line.rsplit(": ", 1)[-1].strip()
+                counts["sweeps"] = counts.get("sweeps", 0) + 1
+                if handed.isdigit():
+                    counts["sweep_handed"] = counts.get("sweep_handed", 0) + int(handed)
             elif " ERROR " in line or "Traceback" in line:
                 counts["errors"] = counts.get("errors", 0) + 1
     return {"counts": counts, "offsets": sizes}
@@ -784,6 +800,7 @@ class Db:
             (f"{tag}:%",),
         )
         return {
+            "at": time.time(),
             "left": int(left),
             "sent": int(sent),
             "first_sent": float(first_sent) if first_sent is not None else None,
@@ -895,6 +912,7 @@ class Bench:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        quiet = {} if during_backlog else self.quiet()
         backlog_at_start = self.db.backlog_state(during_backlog) if during_backlog else None
         meter.begin()
         posts = post_paced(
@@ -961,6 +979,7 @@ class Bench:
             "max_queued_during_phase": max_queued,
             "worker_task_outcomes": counts,
             "cpu": cpu,
+            "quiet_before": quiet,
         }
         if during_backlog:
             result["backlog_at_first_post"] = backlog_at_start
@@ -975,6 +994,7 @@ class Bench:
     def backlog_phase(self, shape: str, *, full_drain: bool) -> dict[str, Any]:
         """(2): 10,000 drips due now on followups, handed over; 500 posts while they drain."""
         tag = f"bench-backlog-{shape}"
+        quiet = self.quiet()
         offsets = log_counts(self.worker_logs)["offsets"]
         meter = CpuMeter(self.groups)
         meter.begin()
@@ -1006,6 +1026,19 @@ class Bench:
             time.sleep(0.5)
             state = self.db.backlog_state(tag)
         gave_up_at = time.time()
+        # Tasks still queued once every drip is out: the sweep's re-hand-overs of rows that
+        # waited in the queue longer than OUTBOX_REHAND_SECONDS (they will find nothing to do).
+        queued_after = queue_lengths(self.redis)[self.args.backlog_queue]
+        references = latency["_references"]
+        if full_drain:
+            # The confirmations of the posts made meanwhile queued behind the drips: wait for
+            # them too (bounded), to say how long a person waited for theirs.
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                sent = self.db.timings(references, "confirmation", "email")
+                if sum(1 for t in sent.values() if t["sent"]) >= len(references):
+                    break
+                time.sleep(0.5)
         cpu = meter.end()
         hand_over_started = handed["hand_over_done_at"] - handed["hand_over_s"]
         drained = state["left"] == 0 and state["last_sent"] is not None
@@ -1013,23 +1046,30 @@ class Bench:
         partial_rate = (
             round(state["sent"] / (gave_up_at - hand_over_started), 1) if not drained else None
         )
-        confirmations = self.db.timings(latency["_references"], "confirmation", "email")
+        confirmations = self.db.timings(references, "confirmation", "email")
         conf_lat = [t["sent"] - t["received"] for t in confirmations.values() if t["sent"]]
         counts = log_counts(self.worker_logs, offsets)["counts"]
         return {
             "tag": tag,
+            "quiet_before": quiet,
             "hand_over": handed,
             "drained": drained,
             "left_when_given_up": state["left"],
             "drain_s": round(drain_s, 1) if drain_s else None,
             "drain_per_s": round(state["sent"] / drain_s, 1) if drain_s else None,
             "partial_drain_per_s": partial_rate,
+            "drips_per_s_while_posting": _window_rate(latency),
+            "queued_after_last_drip": queued_after,
             "queue": self.args.backlog_queue,
             "latency": latency,
             "confirmation_email_from_received_at": stats_ms(conf_lat),
             "worker_task_outcomes": counts,
             "cpu": cpu,
         }
+
+    def quiet(self) -> dict[str, Any]:
+        """Before a measured phase: wait (bounded) while other processes use the CPU."""
+        return wait_for_quiet(max(5, self.args.wait_quiet // 4), threshold=0.8)
 
     def throughput_phase(self, shape: str) -> dict[str, Any]:
         """(3): outbox deliveries vs no-op tasks on followups, same worker: noop, outbox, noop."""
@@ -1062,6 +1102,9 @@ class Bench:
             result["postgres_cpu_ms_per_message"] = round(
                 result["cpu"]["postgres"] * 1000 / self.args.tput_n, 3
             )
+            result["postgres_exited_backends_cpu_ms_per_message"] = round(
+                result["cpu"]["postgres_exited_backends_all_dbs"] * 1000 / self.args.tput_n, 3
+            )
             print(
                 f"    {kind:<6} {result['n']} messages: "
                 + (
@@ -1088,6 +1131,14 @@ class Bench:
             if len(noop) > 1 and noop_mean
             else None,
         }
+
+
+def _window_rate(latency: dict[str, Any]) -> float | None:
+    """Drips delivered per second between the first post and the last alert sent."""
+    first, last = latency.get("backlog_at_first_post"), latency.get("backlog_at_alerts_done")
+    if not first or not last or last["at"] <= first["at"]:
+        return None
+    return round((last["sent"] - first["sent"]) / (last["at"] - first["at"]), 1)
 
 
 def print_latency(label: str, r: dict[str, Any]) -> None:
@@ -1290,22 +1341,28 @@ def print_report(result: dict[str, Any]) -> None:
         f"({result['config']['posts']} verifications at {result['config']['rate']}/s)"
     )
     header = (
-        f"  {'shape / phase':<44} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-        f"{'broker p99':>10} {'201 p99':>8}  missing"
+        f"  {'shape / phase':<28} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'broker p99':>10} {'201 p99':>8} {'missing':>7} {'CPU busy':>8} {'others':>6}"
     )
     print(header)
     for shape, data in result["shapes"].items():
-        for phase, r in (("idle", data["idle"]), ("10k drip backlog", data["backlog"]["latency"])):
+        backlog_label = f"{result['config']['backlog']} drips queued"
+        for phase, r in (("idle", data["idle"]), (backlog_label, data["backlog"]["latency"])):
             a = r["alert_from_201"]
+            label = f"{shape}: {phase}"
             if not a.get("n"):
-                print(f"  {shape + ': ' + phase:<44} (no alert measured)")
+                print(f"  {label:<28} (no alert measured)")
                 continue
             print(
-                f"  {shape + ': ' + phase:<44} {a['p50_ms']:>8.0f} {a['p99_ms']:>8.0f} "
-                f"{a['max_ms']:>8.0f} {r['broker_wait_201_to_claim'].get('p99_ms', 0):>10.0f} "
-                f"{r['request_received_to_201'].get('p99_ms', 0):>8.0f}  {r['alerts_missing']}"
+                f"  {label:<28} {a['p50_ms']:>7.0f} {a['p99_ms']:>7.0f} {a['max_ms']:>7.0f} "
+                f"{r['broker_wait_201_to_claim'].get('p99_ms', 0):>10.0f} "
+                f"{r['request_received_to_201'].get('p99_ms', 0):>8.0f} {r['alerts_missing']:>7} "
+                f"{r['cpu']['machine_busy']:>8.0%} {r['cpu']['others_share']:>6.0%}"
             )
-    print("  (broker p99: 201 -> the worker claiming the row; 201 p99: received_at -> 201)")
+    print(
+        "  (broker p99: 201 -> the worker claiming the alert row; 201 p99: received_at -> 201;\n"
+        "   CPU busy: the whole machine during the phase; others: processes not of this bench)"
+    )
     print("\n== backlog drain")
     for shape, data in result["shapes"].items():
         b = data["backlog"]
@@ -1313,15 +1370,17 @@ def print_report(result: dict[str, Any]) -> None:
         drain = (
             f"drained in {b['drain_s']} s ({b['drain_per_s']}/s)"
             if b["drained"]
-            else f"not waited for ({b['partial_drain_per_s']}/s while measured)"
+            else "drain not waited for"
         )
+        drain += f", {b['drips_per_s_while_posting']} drips/s while the posts ran"
         outcomes = b["worker_task_outcomes"]
         print(
             f"  {shape}: {result['config']['backlog']} drips on {b['queue']} handed over in "
             f"{b['hand_over']['hand_over_s']:.1f} s, {drain}; confirmations of the posts made "
             f"meanwhile: p50 {c.get('p50_ms')} ms, max {c.get('max_ms')} ms after received_at "
-            f"({c.get('n', 0)} sent); tasks that found nothing to claim (sweep re-hand-overs): "
-            f"{outcomes.get('followups.outbox_deliver:not-claimed', 0)}"
+            f"({c.get('n', 0)} sent); the sweep handed over again "
+            f"{outcomes.get('sweep_handed', 0)} rows still queued (OUTBOX_REHAND_SECONDS), "
+            f"{b['queued_after_last_drip']} tasks left queued after the last drip"
         )
     probe_result = next((d["probe"] for d in result["shapes"].values() if "probe" in d), None)
     if probe_result:
@@ -1346,9 +1405,10 @@ def print_report(result: dict[str, Any]) -> None:
         for run in tput["runs"]:
             print(
                 f"  {run['kind']:<7} {run['n']:>6} messages  {run.get('per_s') or 0:>8.1f}/s  "
-                f"worker CPU {run['worker_cpu_ms_per_message']:.2f} ms/msg, postgres "
-                f"{run['postgres_cpu_ms_per_message']:.2f} ms/msg, new PostgreSQL connections "
-                f"{run.get('pg_connections_opened_per_message')}/msg"
+                f"CPU ms/msg: worker {run['worker_cpu_ms_per_message']:.2f}, postgres "
+                f"{run['postgres_cpu_ms_per_message']:.2f} + exited backends "
+                f"{run['postgres_exited_backends_cpu_ms_per_message']:.2f}; new PostgreSQL "
+                f"connections {run.get('pg_connections_opened_per_message')}/msg"
             )
         print(
             f"  ratio outbox / no-op: {tput['ratio']} (no-op runs differ by {tput['noop_spread']})"
