@@ -20,8 +20,12 @@ BOOK_PATH = "/api/v1/book-signups/"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    # Throttle counters live in the cache; one test's posts must not throttle the next.
+    # Throttle counters live in the cache; one test's posts must not throttle the next. The
+    # payer matcher's per-process copy goes too, so a test can watch it being built.
+    from apps.payers import selectors as payer_selectors
+
     cache.clear()
+    payer_selectors._process_snapshot.clear()
     yield
     cache.clear()
 

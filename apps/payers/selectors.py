@@ -118,12 +118,28 @@ def payer_directory_revision() -> str | None:
     return str(token) if token else None
 
 
+# The newest snapshot this process has used, by cache key. Safe to keep: the key holds the
+# revision token read from the database on every match, so a changed directory never hits an
+# old entry; it saves the Redis read and unpickling on nearly every verification post.
+_process_snapshot: dict[str, _Snapshot] = {}
+
+
 def _snapshot() -> _Snapshot:
     token = payer_directory_revision()
     if token is None:
         # Nothing to key a cache entry on: build from the rows every time (only before seeding).
         return _snapshot_build()
     key = _MATCHER_CACHE_KEY.format(token=token)
+    local = _process_snapshot.get(key)
+    if local is not None:
+        return local
+    snapshot = _snapshot_shared(key)
+    _process_snapshot.clear()
+    _process_snapshot[key] = snapshot
+    return snapshot
+
+
+def _snapshot_shared(key: str) -> _Snapshot:
     try:
         cached = cache.get(key)
     except Exception:
