@@ -149,6 +149,9 @@ else:
 
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+if not REDIS_URL:
+    # kombu's filesystem transport, writing each message atomically (see broker_fs).
+    CELERY_BROKER_TRANSPORT = "asana_leads.broker_fs:Transport"
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "socket_connect_timeout": 1,

@@ -158,16 +158,21 @@ def outbox_hand_over(*, messages: Iterable[tuple[int, str]]) -> int:
     the rows are marked un-handed and the sweep delivers them once it is back."""
     from apps.followups.tasks import outbox_deliver as outbox_deliver_task
 
-    handed, lost = 0, []
-    for message_id, queue in messages:
+    pending = list(messages)
+    handed: int = 0
+    lost: list[int] = []
+    for position, (message_id, queue) in enumerate(pending):
         try:
             outbox_deliver_task.apply_async(args=(message_id,), queue=queue, retry=False)
             handed += 1
         except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep takes over
+            # One failure is enough to know: a hung broker must cost one timeout, not one per
+            # message.
             logger.warning(
                 "outbox hand-off failed (%s); the sweep will deliver", type(exc).__name__
             )
-            lost.append(message_id)
+            lost = [pk for pk, _ in pending[position:]]
+            break
     if lost:
         try:
             OutboxMessage.objects.filter(pk__in=lost, status=Status.PENDING).update(handed_at=None)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from django.db import connection
+from kombu.transport import filesystem
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def broker_problem() -> str | None:
 
     try:
         with app.connection_for_write() as conn:
-            if conn.transport_cls == "filesystem":
+            if isinstance(conn.transport, filesystem.Transport):
                 # The embedded broker "connects" without touching disk: prove the queue folder
                 # is there and writable instead.
                 folder = Path((conn.transport_options or {})["data_folder_out"])

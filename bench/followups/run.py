@@ -938,12 +938,22 @@ class Bench:
         sampler_redis.close()
         timings = self.db.timings(references, "staff_alert", "email")
         from_201, from_received, request, queue_wait, send = [], [], [], [], []
+        # Per post, in order: [s after the first post, 201 -> alert sent ms, 201 -> claim ms].
+        series: list[list[float]] = []
         missing = 0
+        t0 = posts[0].sent if posts else 0.0
         for p in ok:
             t = timings.get(p.reference)
             if not t or t["sent"] is None:
                 missing += 1
                 continue
+            series.append(
+                [
+                    round(p.sent - t0, 3),
+                    round((t["sent"] - p.answered) * 1000, 1),
+                    round((t["claimed"] - p.answered) * 1000, 1) if t["claimed"] else -1.0,
+                ]
+            )
             from_201.append(t["sent"] - p.answered)
             from_received.append(t["sent"] - t["received"])
             request.append(p.answered - t["received"])
@@ -980,6 +990,7 @@ class Bench:
             "worker_task_outcomes": counts,
             "cpu": cpu,
             "quiet_before": quiet,
+            "alert_series": series,
         }
         if during_backlog:
             result["backlog_at_first_post"] = backlog_at_start
@@ -1242,13 +1253,14 @@ def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[
         for name, (proc, log) in procs.items():
             if proc.poll() is not None:
                 raise BenchError(f"celery {name} died during the run; see {log}")
-        if shape == "A" and bench.args.tput_n and bench.args.whatif:
+        whatif_tput = bool(bench.args.tput_n and bench.args.whatif)
+        if shape == "A" and (whatif_tput or bench.args.whatif_latency):
             for proc, _log in procs.values():
                 bench.children.stop(proc)
             env = {**bench.env, "BENCH_WORKER_DB_REUSE": "1"}
             print(
                 f"  [{shape}] what if the worker kept its PostgreSQL connection "
-                "(BENCH_WORKER_DB_REUSE=1, bench-only): throughput again"
+                "(BENCH_WORKER_DB_REUSE=1, bench-only)"
             )
             procs = celery_start(
                 bench.children,
@@ -1259,7 +1271,19 @@ def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[
                 shape=f"{shape}-db-reuse",
             )
             use_processes(bench, procs)
-            out["throughput_db_reuse"] = bench.throughput_phase(f"{shape}-db-reuse")
+            if whatif_tput:
+                out["throughput_db_reuse"] = bench.throughput_phase(f"{shape}-db-reuse")
+            if bench.args.whatif_latency:
+                wait_idle(bench.db, bench.redis)
+                idle = bench.latency_phase(f"{shape}-db-reuse: idle")
+                print_latency("idle (db reuse)", idle)
+                wait_idle(bench.db, bench.redis)
+                backlog = bench.backlog_phase(f"{shape}-db-reuse", full_drain=False)
+                print_latency("backlog (db reuse)", backlog["latency"])
+                cancel_backlogs(bench)
+                idle.pop("_references", None)
+                backlog["latency"].pop("_references", None)
+                out["latency_db_reuse"] = {"idle": idle, "backlog": backlog}
     finally:
         for proc, _log in procs.values():
             bench.children.stop(proc)
@@ -1316,6 +1340,45 @@ def shape_verdict(shape: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _print_latency_table(result: dict[str, Any]) -> None:
+    print(
+        f"\n== alert latency: 201 at the client -> staff alert marked sent "
+        f"({result['config']['posts']} verifications at {result['config']['rate']}/s)"
+    )
+    header = (
+        f"  {'shape / phase':<30} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'broker p99':>10} {'201 p99':>8} {'missing':>7} {'CPU busy':>8} {'others':>6}"
+    )
+    print(header)
+    for shape, data in result["shapes"].items():
+        backlog_label = f"{result['config']['backlog']} drips queued"
+        rows = [
+            (f"{shape}: idle", data["idle"]),
+            (f"{shape}: {backlog_label}", data["backlog"]["latency"]),
+        ]
+        if "latency_db_reuse" in data:
+            reuse = data["latency_db_reuse"]
+            rows += [
+                (f"{shape}+reuse: idle", reuse["idle"]),
+                (f"{shape}+reuse: {backlog_label}", reuse["backlog"]["latency"]),
+            ]
+        for label, r in rows:
+            a = r["alert_from_201"]
+            if not a.get("n"):
+                print(f"  {label:<30} (no alert measured)")
+                continue
+            print(
+                f"  {label:<30} {a['p50_ms']:>7.0f} {a['p99_ms']:>7.0f} {a['max_ms']:>7.0f} "
+                f"{r['broker_wait_201_to_claim'].get('p99_ms', 0):>10.0f} "
+                f"{r['request_received_to_201'].get('p99_ms', 0):>8.0f} {r['alerts_missing']:>7} "
+                f"{r['cpu']['machine_busy']:>8.0%} {r['cpu']['others_share']:>6.0%}"
+            )
+    print(
+        "  (broker p99: 201 -> the worker claiming the alert row; 201 p99: received_at -> 201;\n"
+        "   CPU busy: the whole machine during the phase; others: processes not of this bench)"
+    )
+
+
 def print_report(result: dict[str, Any]) -> None:
     m = result["machine"]
     print("\n== machine")
@@ -1336,33 +1399,7 @@ def print_report(result: dict[str, Any]) -> None:
     for shape, data in result["shapes"].items():
         for name, cmd in data["commands"].items():
             print(f"  shape {shape} {name}: {cmd}")
-    print(
-        f"\n== alert latency: 201 at the client -> staff alert marked sent "
-        f"({result['config']['posts']} verifications at {result['config']['rate']}/s)"
-    )
-    header = (
-        f"  {'shape / phase':<28} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-        f"{'broker p99':>10} {'201 p99':>8} {'missing':>7} {'CPU busy':>8} {'others':>6}"
-    )
-    print(header)
-    for shape, data in result["shapes"].items():
-        backlog_label = f"{result['config']['backlog']} drips queued"
-        for phase, r in (("idle", data["idle"]), (backlog_label, data["backlog"]["latency"])):
-            a = r["alert_from_201"]
-            label = f"{shape}: {phase}"
-            if not a.get("n"):
-                print(f"  {label:<28} (no alert measured)")
-                continue
-            print(
-                f"  {label:<28} {a['p50_ms']:>7.0f} {a['p99_ms']:>7.0f} {a['max_ms']:>7.0f} "
-                f"{r['broker_wait_201_to_claim'].get('p99_ms', 0):>10.0f} "
-                f"{r['request_received_to_201'].get('p99_ms', 0):>8.0f} {r['alerts_missing']:>7} "
-                f"{r['cpu']['machine_busy']:>8.0%} {r['cpu']['others_share']:>6.0%}"
-            )
-    print(
-        "  (broker p99: 201 -> the worker claiming the alert row; 201 p99: received_at -> 201;\n"
-        "   CPU busy: the whole machine during the phase; others: processes not of this bench)"
-    )
+    _print_latency_table(result)
     print("\n== backlog drain")
     for shape, data in result["shapes"].items():
         b = data["backlog"]
@@ -1480,6 +1517,11 @@ def parse_args() -> argparse.Namespace:
         "drips had a queue of their own, apart from confirmations)",
     )
     parser.add_argument("--probe-n", type=int, default=200, help="in-process deliveries (0: no)")
+    parser.add_argument(
+        "--whatif-latency",
+        action="store_true",
+        help="shape A: also measure (1) and (2) with the worker keeping its PostgreSQL connection",
+    )
     parser.add_argument(
         "--no-whatif",
         dest="whatif",

@@ -192,7 +192,8 @@ class CeleryWorker:
 
     @property
     def hostname(self) -> str:
-        return f"{self.name}@{socket.gethostname()}"
+        # The test process's id keeps two suites on one machine from sharing worker names.
+        return f"{self.name}-{os.getpid()}@{socket.gethostname()}"
 
     def start(self, *, ready_timeout: float = 40.0) -> CeleryWorker:
         argv = [

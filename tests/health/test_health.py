@@ -22,13 +22,14 @@ def test_readiness_is_200_when_database_and_broker_answer(client: Client) -> Non
 def test_readiness_is_503_naming_the_broker_when_it_is_down(client: Client) -> None:
     from asana_leads.celery import app
 
-    original = app.conf.broker_url
+    original = app.conf.broker_url, app.conf.broker_transport
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app.conf.broker_transport = None
     try:
         with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0"):
             response = client.get("/readyz/")
     finally:
-        app.conf.broker_url = original
+        app.conf.broker_url, app.conf.broker_transport = original
 
     assert response.status_code == 503
     assert response.json()["failed"] == ["broker"]
