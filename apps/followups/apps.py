@@ -6,4 +6,7 @@ class FollowupsConfig(AppConfig):
     verbose_name = "Follow-ups"
 
     def ready(self) -> None:
-        from apps.followups import receivers  # noqa: F401  (connects to intake's seam)
+        from apps.followups import (  # noqa: F401  (the seam's receivers; start-up checks)
+            checks,
+            receivers,
+        )

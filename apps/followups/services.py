@@ -191,9 +191,20 @@ def outbox_sweep(*, limit: int = 500) -> SweepReport:
     """Recover claims whose lease ran out, then hand over due rows that were never handed
     over, or were handed over long enough ago that the broker must have lost them."""
     now = timezone.now()
-    recovered = OutboxMessage.objects.filter(
-        status=Status.SENDING, lease_expires_at__lt=now
-    ).update(status=Status.PENDING, lease_expires_at=None, handed_at=None, updated_at=now)
+    expired = OutboxMessage.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
+    # A message whose worker died on every attempt (it crashes the worker, or always outlives
+    # the time limit) ends failed and visible, instead of being retried forever.
+    exhausted = expired.filter(attempts__gte=F("max_attempts")).update(
+        status=Status.FAILED,
+        last_error="the worker stopped during every attempt (lease expired)",
+        lease_expires_at=None,
+        updated_at=now,
+    )
+    if exhausted:
+        logger.error("outbox: %d messages failed: their worker died on every attempt", exhausted)
+    recovered = expired.update(
+        status=Status.PENDING, lease_expires_at=None, handed_at=None, updated_at=now
+    )
     if recovered:
         logger.warning("outbox: %d claims outlived their lease; retrying", recovered)
     stale = now - datetime.timedelta(seconds=settings.OUTBOX_REHAND_SECONDS)

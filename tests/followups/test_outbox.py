@@ -321,3 +321,32 @@ def test_a_staff_touch_records_first_touch_and_cancels_the_escalation(
     assert submission.first_touched_at is not None
     escalation = OutboxMessage.objects.get(submission=submission, topic="escalation")
     assert escalation.status == Status.CANCELLED
+
+
+def test_a_message_whose_worker_died_on_every_attempt_ends_failed(
+    api_client: APIClient, contact_body: dict[str, Any]
+) -> None:
+    submission = _post(api_client, CONTACT_PATH, contact_body)
+    alert = OutboxMessage.objects.get(submission=submission, topic="staff_alert")
+    OutboxMessage.objects.filter(pk=alert.pk).update(
+        status=Status.SENDING,
+        attempts=alert.max_attempts,
+        lease_expires_at=timezone.now() - datetime.timedelta(seconds=1),
+    )
+
+    report = services.outbox_sweep()
+
+    alert.refresh_from_db()
+    assert report.recovered == 0
+    assert alert.status == Status.FAILED
+    assert "lease expired" in alert.last_error
+
+
+def test_a_lease_shorter_than_the_task_limit_is_refused_at_start_up() -> None:
+    from apps.followups.checks import lease_outlives_task
+
+    with override_settings(OUTBOX_LEASE_SECONDS=60, CELERY_TASK_TIME_LIMIT=120):
+        errors = lease_outlives_task(None)
+
+    assert [error.id for error in errors] == ["followups.E001"]
+    assert lease_outlives_task(None) == []
