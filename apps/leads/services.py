@@ -282,33 +282,16 @@ def consent_revoke(
     decision. Idempotent in effect: revoking twice leaves the channel off, with two rows of
     evidence. Returns how many channels were switched off.
     """
-    person = Person.objects.select_for_update().get(pk=person_id)
-    now = timezone.now()
-    Consent.objects.bulk_create(
-        [
-            Consent(
-                person=person,
-                channel=channel,
-                action=Consent.Action.REVOKED,
-                source=source,
-                recorded_at=now,
-                ip_address=ip_address,
-                user_agent=user_agent[:512],
-                recorded_by_id=recorded_by_id,
-            )
-            for channel in channels
-        ]
+    return _consent_decision_record(
+        person_id=person_id,
+        channels=channels,
+        action=Consent.Action.REVOKED,
+        source=source,
+        wording="",
+        recorded_by_id=recorded_by_id,
+        ip_address=ip_address,
+        user_agent=user_agent,
     )
-    switched = [channel for channel in channels if getattr(person, f"consent_{channel}")]
-    for channel in channels:
-        setattr(person, f"consent_{channel}", False)
-        setattr(person, f"consent_{channel}_at", now)
-    person.save(
-        update_fields=[f"consent_{c}" for c in channels]
-        + [f"consent_{c}_at" for c in channels]
-        + ["updated_at"]
-    )
-    return len(switched)
 
 
 def person_do_not_contact_set(*, person_id: int, value: bool = True) -> None:
@@ -343,6 +326,31 @@ def consent_grant(
 ) -> None:
     """Record that a person gave consent on these channels outside a form (texting START, staff
     hearing it on the phone), and switch them on: evidence first, then the current decision."""
+    _consent_decision_record(
+        person_id=person_id,
+        channels=channels,
+        action=Consent.Action.GRANTED,
+        source=source,
+        wording=wording,
+        recorded_by_id=recorded_by_id,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+
+
+def _consent_decision_record(
+    *,
+    person_id: int,
+    channels: tuple[str, ...],
+    action: str,
+    source: str,
+    wording: str,
+    recorded_by_id: int | None,
+    ip_address: str | None,
+    user_agent: str,
+) -> int:
+    """Evidence first (one Consent row per channel), then the person's current decision.
+    Returns how many channels changed."""
     person = Person.objects.select_for_update().get(pk=person_id)
     now = timezone.now()
     stored_wording = consent_wording_record(text=wording)
@@ -351,7 +359,7 @@ def consent_grant(
             Consent(
                 person=person,
                 channel=channel,
-                action=Consent.Action.GRANTED,
+                action=action,
                 source=source,
                 wording=stored_wording,
                 recorded_at=now,
@@ -362,11 +370,14 @@ def consent_grant(
             for channel in channels
         ]
     )
+    on = action == Consent.Action.GRANTED
+    changed = [channel for channel in channels if getattr(person, f"consent_{channel}") != on]
     for channel in channels:
-        setattr(person, f"consent_{channel}", True)
+        setattr(person, f"consent_{channel}", on)
         setattr(person, f"consent_{channel}_at", now)
     person.save(
         update_fields=[f"consent_{c}" for c in channels]
         + [f"consent_{c}_at" for c in channels]
         + ["updated_at"]
     )
+    return len(changed)
