@@ -49,9 +49,15 @@ from apps.followups.models import Channel, InboundText, OutboxMessage, Suppressi
 from apps.followups.optout import suppression_add, unsubscribe_token_read
 from apps.followups.revocation import Intent, inbound_text_read
 from apps.followups.services import outbox_hand_over, person_followups_cancel
+from apps.intake.crisis import crisis_assess
 from apps.leads.contact import InvalidPhoneNumber, phone_normalize
 from apps.leads.models import Consent, Person
-from apps.leads.selectors import people_with_contact, person_email_addresses, person_get
+from apps.leads.selectors import (
+    people_with_contact,
+    person_email_addresses,
+    person_get,
+    submission_latest_for_person,
+)
 from apps.leads.services import consent_grant, consent_revoke
 
 logger = logging.getLogger(__name__)
@@ -60,6 +66,8 @@ CONSENT_CHANNELS = frozenset(Consent.Channel.values)
 SMS_STOP_CONFIRMATION = "sms_stop_confirmation"
 SMS_START_CONFIRMATION = "sms_start"
 SMS_HELP = "sms_help"
+INBOUND_TEXT_ALERT = "inbound_text_alert"
+INBOUND_TEXT_ALERT_URGENT = "inbound_text_alert_urgent"
 # START from a number another suppression holds: nothing lifted, the help text sent.
 START_HELD = "start_held"
 
@@ -189,6 +197,8 @@ def inbound_text_receive(*, provider_message_id: str, from_phone: str, body: str
             action, template = START_HELD, SMS_HELP
     elif reading.intent == Intent.HELP:
         template = SMS_HELP
+    else:
+        _staff_alert_for_text(phone=phone, body=body, provider_message_id=provider_message_id)
     reply = (
         _reply_plan(to=phone, template=template, provider_message_id=provider_message_id)
         if template
@@ -197,6 +207,38 @@ def inbound_text_receive(*, provider_message_id: str, from_phone: str, body: str
     if action != inbound.action:
         InboundText.objects.filter(pk=inbound.pk).update(action=action)
     return InboundOutcome(action=action, reply_id=reply.pk if reply else None)
+
+
+def _staff_alert_for_text(*, phone: str, body: str, provider_message_id: str) -> None:
+    """A text that is not a keyword ("I relapsed, call me") is a person reaching out: alert
+    admissions like a new submission, urgent when it reads like a crisis. The alert names the
+    person's latest reference, never the text."""
+    person = people_with_contact(phone=phone).first()
+    submission = submission_latest_for_person(person_id=person.pk) if person is not None else None
+    urgent = crisis_assess(body).is_crisis
+    now = timezone.now()
+    routes = [(Channel.EMAIL, OutboxMessage.Recipient.ADMISSIONS_INBOX)]
+    if settings.ON_CALL_SMS_NUMBER:
+        routes.append((Channel.SMS, OutboxMessage.Recipient.ON_CALL_SMS))
+    rows = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                topic=OutboxMessage.Topic.STAFF_ALERT,
+                channel=channel,
+                recipient=recipient,
+                template=INBOUND_TEXT_ALERT_URGENT if urgent else INBOUND_TEXT_ALERT,
+                queue=OutboxMessage.Queue.ALERTS,
+                submission=submission,
+                person=person,
+                due_at=now,
+                handed_at=now,
+                dedupe_key=f"inbound:{provider_message_id}:{channel}"[:200],
+            )
+            for channel, recipient in routes
+        ]
+    )
+    handover = [(row.pk, str(row.queue)) for row in rows]
+    transaction.on_commit(lambda: outbox_hand_over(messages=handover))
 
 
 def _person_email_addresses(person: Person) -> set[str]:

@@ -38,3 +38,8 @@ def person_email_addresses(*, person_id: int) -> set[str]:
         .distinct()
     )
     return addresses
+
+
+def submission_latest_for_person(*, person_id: int) -> Submission | None:
+    """The person's most recent submission (what staff open when they write again)."""
+    return Submission.objects.filter(person_id=person_id).order_by("-received_at").first()

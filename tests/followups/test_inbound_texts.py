@@ -418,3 +418,45 @@ def test_staff_cannot_record_an_unknown_channel(texter: Person, admin_user: User
         )
 
     assert not Consent.objects.filter(action=Consent.Action.REVOKED).exists()
+
+
+def test_free_text_alerts_admissions_without_the_text(texter: Person) -> None:
+    from django.core import mail
+
+    from apps.followups.services import outbox_deliver
+
+    submission = texter.submissions.get()
+    _text("I relapsed last night, please call me", sid="SMfree1")
+
+    alert = OutboxMessage.objects.get(dedupe_key__startswith="inbound:SMfree1")
+    assert (alert.topic, alert.queue, alert.submission_id) == (
+        "staff_alert",
+        "alerts",
+        submission.pk,
+    )
+    assert outbox_deliver(message_id=alert.pk) == "sent"
+    (sent,) = [m for m in mail.outbox if "text message arrived" in m.subject]
+    assert submission.reference in sent.subject + sent.body
+    assert "relapsed" not in sent.subject + sent.body
+    assert "URGENT" not in sent.subject
+
+
+def test_free_text_that_reads_like_a_crisis_is_urgent(texter: Person) -> None:
+    from django.core import mail
+
+    from apps.followups.services import outbox_deliver
+
+    _text("my son overdosed, please help", sid="SMfree2")
+
+    alert = OutboxMessage.objects.get(dedupe_key__startswith="inbound:SMfree2")
+    assert alert.template == "inbound_text_alert_urgent"
+    assert outbox_deliver(message_id=alert.pk) == "sent"
+    (sent,) = [m for m in mail.outbox if "text message arrived" in m.subject]
+    assert sent.subject.startswith("URGENT")
+    assert "overdosed" not in sent.subject + sent.body
+
+
+def test_a_keyword_alerts_no_one(texter: Person) -> None:
+    _text("HELP", sid="SMfree3")
+
+    assert not OutboxMessage.objects.filter(dedupe_key__startswith="inbound:").exists()
