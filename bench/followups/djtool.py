@@ -117,12 +117,14 @@ def backlog(args: argparse.Namespace) -> dict[str, Any]:
 
 def _control(command: str, workers: int) -> list[Any]:
     # ``limit``: return as soon as every worker has answered (else it waits out the timeout).
-    replies: list[Any] = getattr(app.control, command)(
-        QUEUE, reply=True, timeout=5.0, limit=workers
-    )
-    if not replies:
-        raise SystemExit(f"no worker answered {command}({QUEUE!r})")
-    return replies
+    # A worker on a busy machine may answer late: ask again (both commands are idempotent).
+    for _attempt in range(3):
+        replies: list[Any] = getattr(app.control, command)(
+            QUEUE, reply=True, timeout=10.0, limit=workers
+        )
+        if replies:
+            return replies
+    raise SystemExit(f"no worker answered {command}({QUEUE!r}) three times")
 
 
 def _queued(client: redis.Redis) -> tuple[int, int]:
