@@ -17,13 +17,22 @@ One run, everything on this machine's loopback:
    them over with the app's ``outbox_hand_over``; while they drain, posts 500 more and
    measures the same latency;
 5. (3) throughput: the worker's messages/s on ``followups`` delivering drip emails vs a no-op
-   task with the same options, same broker, same worker (no-op, outbox, no-op);
+   task with the same options, same broker, same worker (no-op, outbox, no-op); then the same
+   with the worker keeping its PostgreSQL connection between tasks (bench-only what-if,
+   ``whatif_db_reuse.py``; ``--no-whatif`` skips it);
 6. shape B = the Procfile's: ``alerts`` worker (-Q alerts -c 2), ``followups`` worker
-   (-Q followups,default -c 4), a separate beat: (1) and (2) again;
+   (-Q followups,default -c 4), a separate beat: (1) and (2) again (the drain is not waited
+   for: shape A measured it);
 7. prints the machine, the commands, a table, the verdicts; writes
    bench/followups/results/latest.json; stops every process it started; drops the database.
 
-Exit status: 0 targets met, 1 a target missed, 2 an invalid run or a setup failure.
+Also, before (1): an in-process probe of one delivery (``probe.py``: SQL statements, where the
+time goes, a kept vs a new connection). Supplementary what-ifs, not in the default run:
+``--whatif-latency`` (shape A's (1) and (2) again with the worker keeping its connection),
+``--backlog-queue default`` (the drips on a queue of their own, apart from confirmations).
+
+Exit status: 0 targets met (by the first shape), 1 a target missed, 2 an invalid run or a
+setup failure.
 """
 
 from __future__ import annotations
@@ -990,6 +999,7 @@ class Bench:
             "worker_task_outcomes": counts,
             "cpu": cpu,
             "quiet_before": quiet,
+            "noisy": cpu["others_share"] > NOISY_SHARE,
             "alert_series": series,
         }
         if during_backlog:
@@ -1087,6 +1097,7 @@ class Bench:
         runs = []
         for i, kind in enumerate(("noop", "outbox", "noop")):
             wait_idle(self.db, self.redis)
+            quiet = self.quiet()
             meter = CpuMeter(self.groups)
             offsets = log_counts(self.worker_logs)["offsets"]
             sessions0 = self.db.sessions()
@@ -1103,6 +1114,8 @@ class Bench:
                 log=self.log,
             )
             result["cpu"] = meter.end()
+            result["quiet_before"] = quiet
+            result["noisy"] = result["cpu"]["others_share"] > NOISY_SHARE
             time.sleep(1.2)  # backends flush their statistics at most once a second
             # Less the djtool process's own connection (one) and this process's (none new).
             opened = self.db.sessions() - sessions0 - 1
@@ -1372,10 +1385,12 @@ def _print_latency_table(result: dict[str, Any]) -> None:
                 f"{r['broker_wait_201_to_claim'].get('p99_ms', 0):>10.0f} "
                 f"{r['request_received_to_201'].get('p99_ms', 0):>8.0f} {r['alerts_missing']:>7} "
                 f"{r['cpu']['machine_busy']:>8.0%} {r['cpu']['others_share']:>6.0%}"
+                + (" NOISY" if r["cpu"]["others_share"] > NOISY_SHARE else "")
             )
     print(
         "  (broker p99: 201 -> the worker claiming the alert row; 201 p99: received_at -> 201;\n"
-        "   CPU busy: the whole machine during the phase; others: processes not of this bench)"
+        "   CPU busy: the whole machine during the phase; others: processes not of this bench,\n"
+        f"   NOISY: they used more than {NOISY_SHARE:.0%} of the machine: read that row with care)"
     )
 
 
@@ -1446,6 +1461,7 @@ def print_report(result: dict[str, Any]) -> None:
                 f"{run['postgres_cpu_ms_per_message']:.2f} + exited backends "
                 f"{run['postgres_exited_backends_cpu_ms_per_message']:.2f}; new PostgreSQL "
                 f"connections {run.get('pg_connections_opened_per_message')}/msg"
+                + (f"  NOISY (others {run['cpu']['others_share']:.0%})" if run.get("noisy") else "")
             )
         print(
             f"  ratio outbox / no-op: {tput['ratio']} (no-op runs differ by {tput['noop_spread']})"
