@@ -294,11 +294,6 @@ def consent_revoke(
     )
 
 
-def person_do_not_contact_set(*, person_id: int, value: bool = True) -> None:
-    """Staff mark a person as never to be contacted (or lift it)."""
-    Person.objects.filter(pk=person_id).update(do_not_contact=value, updated_at=timezone.now())
-
-
 @transaction.atomic
 def submission_touch(*, submission_id: int, actor_id: int | None) -> None:
     """Staff touched this lead: record when (the first touch measures speed to lead) and tell
