@@ -66,7 +66,8 @@ def test_it_records_who_what_which_fields_from_where_and_why(
     assert event.action == "phi_reveal"
     assert event.target_label == submission.reference
     assert event.target_id == str(submission.pk)
-    assert event.target_type is not None and event.target_type.model == "submission"
+    assert event.target_type is not None
+    assert event.target_type.model == "submission"
     assert event.fields == ["member_id"]
     assert event.ip_address == "203.0.113.9"
     assert event.user_agent == "Firefox/128"

@@ -102,7 +102,8 @@ def test_a_new_user_enrols_after_the_password(make_staff: Callable[..., User]) -
 
     assert "<svg" in html
     secret = re.search(r'id="enrol-secret">([A-Z2-7 ]+)<', html)
-    assert secret is not None and len(secret.group(1).replace(" ", "")) == 32
+    assert secret is not None
+    assert len(secret.group(1).replace(" ", "")) == 32
     # Not logged in yet: the password alone opens nothing.
     assert client.get("/admin/").status_code == 302
 
