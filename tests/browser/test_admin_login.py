@@ -11,7 +11,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PASSWORD = "correct horse battery staple"  # noqa: S105 - test persona
+PASSWORD = "correct horse battery staple"
 
 
 def _code(device: TOTPDevice) -> str:

@@ -252,3 +252,17 @@ def test_manager_retries_messages_and_reads_the_audit_log(
     assert client.get("/admin/privacy/auditevent/").status_code == 200
     assert client.get("/admin/followups/outboxmessage/").status_code == 200
     assert client.get("/admin/followups/sequence/").status_code == 200
+
+
+def test_migrate_puts_the_roles_back_and_audits_it() -> None:
+    from django.core.management import call_command
+
+    marketing = Group.objects.get(name="Marketing")
+    marketing.permissions.add(Permission.objects.get(codename="view_submission"))
+
+    call_command("migrate", verbosity=0)
+
+    assert not marketing.permissions.filter(codename="view_submission").exists()
+    sync = AuditEvent.objects.filter(details__change="roles_sync").latest("id")
+    assert sync.actor is None
+    assert sync.details["roles"]["Marketing"] == {"added": [], "removed": ["leads.view_submission"]}
