@@ -26,9 +26,13 @@ CUSTOM_PERMISSIONS: dict[str, tuple[str, str]] = {
 
 _ADMISSIONS = frozenset(
     {
-        # Leads: read everything (PHI masked), reveal with a reason, record revocations.
+        # Leads: read everything (PHI masked), reveal with a reason, work them (touches,
+        # status, notes, revocations heard on the phone: the change permissions, which
+        # Compliance does not have).
         "leads.view_person",
+        "leads.change_person",
         "leads.view_submission",
+        "leads.change_submission",
         "leads.view_consent",
         "leads.view_consentwording",
         "leads.view_cardimage",
