@@ -33,6 +33,7 @@ from apps.followups.quiet_hours import (
     within_staffed_hours,
 )
 from apps.followups.rendering import message_render
+from apps.followups.selectors import PlannedStep, sequence_steps_active
 from apps.followups.transports import TransportError, transport_send
 from apps.leads.models import Person, Submission
 from apps.leads.selectors import submission_for_followups
@@ -73,7 +74,7 @@ def _escalation_routes(*, due_at: datetime.datetime) -> list[tuple[str, str]]:
     return [(Channel.EMAIL, Recipient.MANAGER)]
 
 
-def _person_step_allowed(step: SequenceStep, submission: Submission, person: Person) -> bool:
+def _person_step_allowed(step: PlannedStep, submission: Submission, person: Person) -> bool:
     if step.channel == Channel.SMS:
         # Texts only with TCPA consent, whatever the purpose.
         return bool(person.phone and person.consent_sms)
@@ -104,7 +105,7 @@ def followups_plan(
     rows: list[OutboxMessage] = []
 
     def plan(topic: str, channel: str, recipient: str, template: str, due_at: datetime.datetime,
-             *, queue: str, step: SequenceStep | None = None) -> None:  # fmt: skip
+             *, queue: str, step: PlannedStep | None = None) -> None:  # fmt: skip
         rows.append(
             OutboxMessage(
                 topic=topic,
@@ -114,7 +115,7 @@ def followups_plan(
                 queue=queue,
                 submission=submission,
                 person=person,
-                step=step,
+                step_id=step.pk if step else None,
                 due_at=due_at,
                 max_attempts=settings.OUTBOX_MAX_ATTEMPTS,
                 handed_at=now if due_at <= now else None,
@@ -130,10 +131,7 @@ def followups_plan(
         for channel, recipient in _escalation_routes(due_at=submission.sla_due_at):
             plan(Topic.ESCALATION, channel, recipient, "escalation", submission.sla_due_at,
                  queue=Queue.ALERTS)  # fmt: skip
-    steps = SequenceStep.objects.filter(
-        active=True, sequence__active=True, sequence__submission_kind=submission.kind
-    ).order_by("sequence_id", "position")
-    for step in steps:
+    for step in sequence_steps_active(kind=submission.kind):
         if _person_step_allowed(step, submission, person):
             topic = {
                 SequenceStep.Purpose.CONFIRMATION: Topic.CONFIRMATION,

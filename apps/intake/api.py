@@ -24,7 +24,7 @@ from apps.intake.serializers import (
     SubmissionReceipt,
 )
 from apps.intake.services import RequestContext, request_fingerprint, submission_receive
-from apps.intake.throttles import IntakeContactThrottle, IntakeIpThrottle
+from apps.intake.throttles import IntakeThrottle
 from apps.leads.models import Submission
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -71,7 +71,7 @@ class SubmissionApi(APIView):
     def get_throttles(self) -> list[BaseThrottle]:
         if not settings.API_THROTTLE:
             return []
-        return [IntakeIpThrottle(), IntakeContactThrottle()]
+        return [IntakeThrottle()]
 
     def post(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key")

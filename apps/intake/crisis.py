@@ -344,8 +344,12 @@ def _clauses(text: str) -> list[str]:
     folded = _DOTTED_OD.sub("od", folded)
     folded = _OD_APOSTROPHE_D.sub("oded", folded)
     folded = _APOSTROPHE.sub("", folded)
-    decomposed = unicodedata.normalize("NFKD", folded)
-    unaccented = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if folded.isascii():
+        # Nothing to decompose (most messages), and the per-letter loop below is the costly part.
+        unaccented = folded
+    else:
+        decomposed = unicodedata.normalize("NFKD", folded)
+        unaccented = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     clauses = []
     for raw in _CLAUSE_BREAK.split(unaccented):
         words = _NOT_WORD.sub(" ", raw)

@@ -16,6 +16,7 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from apps.intake.card_images import (
     CardImageRejected,
@@ -204,12 +205,28 @@ class FormChoice(serializers.ChoiceField):
         self.error_messages["invalid_choice"] = f"Use one of: {allowed}."
 
 
+_BOUND_FIELDS: dict[type[serializers.Serializer[Any]], BindingDict] = {}
+
+
 def _optional_text(max_length: int) -> FormText:
     return FormText(max_length=max_length, required=False, allow_blank=True, default="")
 
 
 class SubmissionInput(serializers.Serializer[dict[str, Any]]):
     """Fields every form may send."""
+
+    @property
+    def fields(self) -> BindingDict:  # type: ignore[override]
+        # DRF deep-copies and binds every declared field for each serializer it creates: about
+        # half of a post's validation CPU. These fields keep no per-request state (the values
+        # and errors live in the serializer), so each form class binds one set, once, to an
+        # instance that never sees a request body, and every request validates through it.
+        shared = _BOUND_FIELDS.get(type(self))
+        if shared is None:
+            template = type(self)()
+            shared = serializers.Serializer.fields.func(template)  # type: ignore[attr-defined]
+            _BOUND_FIELDS[type(self)] = shared
+        return shared
 
     first_name = FormText(max_length=100)
     last_name = _optional_text(100)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from apps.payers import matching
@@ -108,14 +111,29 @@ def payer_alias_rival(*, text: str, payer: Payer) -> Payer | None:
     return None
 
 
+# The revision query, compiled by the ORM once per process (by database vendor): it runs on
+# every verification post, and building it cost several times running it.
+_REVISION_SQL: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+
 def payer_directory_revision() -> str | None:
     """The current directory revision token, or ``None`` before the directory was seeded."""
-    token = (
-        PayerDirectoryRevision.objects.filter(pk=PayerDirectoryRevision.SINGLETON_ID)
-        .values_list("token", flat=True)
-        .first()
-    )
-    return str(token) if token else None
+    compiled = _REVISION_SQL.get(connection.vendor)
+    if compiled is None:
+        query = (
+            PayerDirectoryRevision.objects.filter(pk=PayerDirectoryRevision.SINGLETON_ID)
+            .values_list("token", flat=True)
+            .order_by()[:1]
+            .query
+        )
+        sql, params = query.sql_with_params()
+        compiled = _REVISION_SQL[connection.vendor] = (sql, tuple(params))
+    sql, params = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    # The column as stored: a uuid on PostgreSQL, 32 hex digits on SQLite.
+    return str(uuid.UUID(str(row[0]))) if row and row[0] else None
 
 
 # The newest snapshot this process has used, by cache key. Safe to keep: the key holds the

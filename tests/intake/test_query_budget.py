@@ -33,19 +33,28 @@ pytestmark = pytest.mark.django_db
 #                       consent_text (the book body of tests/conftest.py sends none)
 #   INSERT consents     one bulk insert for the three channels
 #   -- submission_stored is sent inside the transaction; the follow-ups app plans there:
-#   SELECT steps        the active sequence steps for the form's kind
+#   SELECT steps        the active sequence steps for the form's kind (SQL compiled once per
+#                       process by apps/followups/selectors.py, run on every post)
 #   INSERT outbox       one bulk insert: staff alerts, SLA escalation, sequence messages
 #   RELEASE SAVEPOINT   intake's (COMMIT on a server)
 #
 # A verification first resolves the typed payer name: one primary-key SELECT of the payer
-# directory's revision token, then the compiled matcher index comes from the cache
-# (apps/payers/selectors.py). The `warm_payer_matcher` fixture puts the index in the cache as
-# any running server has it; a cold cache costs two more SELECTs once per revision.
+# directory's revision token (compiled once per process, like the steps), then the compiled
+# matcher index comes from this process's memory or the cache (apps/payers/selectors.py). The
+# `warm_payer_matcher` fixture puts the index in the cache as any running server has it; a cold
+# cache costs two more SELECTs once per revision.
+#
+# Not SQL, so not counted: the throttles (on here, as in production) check and count both
+# limits in one Redis round trip per post (apps/intake/throttles.py; local memory on the
+# embedded default), and the hand-over to Celery after commit goes to the broker.
 #
 # (submission_store joins intake's transaction with savepoint=False: no nested savepoint.)
 # (The signal hands the follow-ups receiver the saved submission: no read-back.)
-# A round trip that could go: the sequence steps (they change rarely and could be cached
-# under a revision token, as the payer matcher is). Lower the numbers when it goes.
+# Round trips that could go, and why they have not (docs/benchmarks.md, "What was tried"):
+# the steps SELECT and the wording INSERT could be skipped with a per-process cache, but a
+# cache another process cannot invalidate plans a step staff switched off, or names a wording
+# or step row that a rollback or a flush removed (a foreign-key failure at COMMIT). Lower the
+# numbers when one goes safely.
 NEW_PERSON_QUERIES = {"contact": 9, "verification": 10, "book": 8}
 RETURNING_PERSON_QUERIES = {"contact": 9, "verification": 10, "book": 8}
 PATHS = {"contact": CONTACT_PATH, "verification": VERIFICATION_PATH, "book": BOOK_PATH}
