@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "apps.staff",
     "apps.followups",
     "apps.books",
+    "apps.admissions",
 ]
 
 MIDDLEWARE = [

@@ -43,3 +43,25 @@ def outbox_health() -> OutboxHealth:
         sending=counts["sending"],
         oldest_overdue_seconds=int((now - oldest).total_seconds()) if oldest else 0,
     )
+
+
+def followups_for_submissions(*, submission_ids: list[int]) -> list[OutboxMessage]:
+    """Every message planned for these submissions (sent, pending, cancelled...), newest first,
+    for a lead's timeline. Rows carry no PHI: the text is rendered only when a message is sent."""
+    return list(
+        OutboxMessage.objects.filter(submission_id__in=submission_ids)
+        .only(
+            "pk",
+            "submission_id",
+            "topic",
+            "channel",
+            "recipient",
+            "template",
+            "status",
+            "due_at",
+            "sent_at",
+            "skip_reason",
+            "created_at",
+        )
+        .order_by("-due_at", "-pk")
+    )
