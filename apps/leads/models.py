@@ -273,8 +273,8 @@ class Submission(models.Model):
             ),
         ]
         permissions = [
-            ("reveal_phi", "Can reveal health information (audited)"),
-            ("assign_submission", "Can assign leads to other staff"),
+            ("reveal_phi", "Can reveal PHI (audited)"),
+            ("assign_submission", "Can assign submissions to staff"),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,8 @@ _ADMISSIONS = frozenset(
         "leads.view_consentwording",
         "leads.view_cardimage",
         "leads.reveal_phi",
+        # Work leads on the lead page: status, notes, calls, verification results, take a lead.
+        "leads.change_submission",
         # Messages to and from the people they work with.
         "followups.view_outboxmessage",
         "followups.view_inboundtext",
@@ -49,6 +51,11 @@ _ADMISSIONS = frozenset(
 _MANAGER = _ADMISSIONS | frozenset(
     {
         "leads.assign_submission",
+        # Payer teams for round-robin assignment.
+        "admissions.view_payerteam",
+        "admissions.add_payerteam",
+        "admissions.change_payerteam",
+        "admissions.delete_payerteam",
         # Payer directory.
         "payers.change_payer",
         "payers.change_payeralias",

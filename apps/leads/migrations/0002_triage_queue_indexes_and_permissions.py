@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterModelOptions(
             name='submission',
-            options={'ordering': ['-received_at'], 'permissions': [('reveal_phi', 'Can reveal health information (audited)'), ('assign_submission', 'Can assign leads to other staff')]},
+            options={'ordering': ['-received_at'], 'permissions': [('reveal_phi', 'Can reveal PHI (audited)'), ('assign_submission', 'Can assign submissions to staff')]},
         ),
         migrations.AddIndex(
             model_name='submission',
