@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from apps.admissions import charts, forms, selectors, services
 from apps.admissions.models import PayerTeam
@@ -167,7 +168,7 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def reference_link(self, obj: Submission) -> str:
         url = reverse("admin:leads_submission_change", args=[obj.pk])
         urgent = (
-            format_html('<span class="badge urgent" title="Crisis language">urgent</span> ')
+            mark_safe('<span class="badge urgent" title="Crisis language">urgent</span> ')
             if obj.urgency == Submission.Urgency.URGENT
             else ""
         )
@@ -186,10 +187,10 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="Network")
     def in_network_badge(self, obj: Submission) -> str:
         if obj.payer is None:
-            return format_html('<span class="badge unknown">?</span>')
+            return mark_safe('<span class="badge unknown">?</span>')
         if obj.payer.in_network:
-            return format_html('<span class="badge good">in network</span>')
-        return format_html('<span class="badge closed">out</span>')
+            return mark_safe('<span class="badge good">in network</span>')
+        return mark_safe('<span class="badge closed">out</span>')
 
     @admin.display(description="Status")
     def status_badge(self, obj: Submission) -> str:
@@ -217,7 +218,7 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description="Assign to me")
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         done = 0
-        for submission in queryset.only("pk", "assignee_id"):
+        for submission in queryset.select_related(None).only("pk", "reference", "assignee_id"):
             try:
                 services.lead_assign_to_me(submission=submission, actor=request.user)
                 done += 1
@@ -231,7 +232,7 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description="Assign by payer team (round-robin)", permissions=["assign"])
     def assign_round_robin(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         assigned = skipped = 0
-        for submission in queryset.only("pk", "payer_id", "assignee_id"):
+        for submission in queryset.select_related(None).only("pk", "payer_id", "assignee_id"):
             if services.lead_assign_round_robin(submission=submission, actor=request.user):
                 assigned += 1
             else:
