@@ -39,10 +39,8 @@ def test_figures_for_the_window() -> None:
     figures = dashboard_figures(since=timezone.now() - datetime.timedelta(days=1))
 
     assert figures.total == 12
-    assert dict((name, n) for name, _, n in figures.by_payer) == {
-        "Aetna": 10,
-        "Cigna Healthcare": 2,
-    }
+    by_payer = {name: n for name, _, n in figures.by_payer}
+    assert by_payer == {"Aetna": 10, "Cigna Healthcare": 2}
     assert figures.touched == 11
     assert figures.first_touch_median_minutes == 10
     assert figures.first_touch_p90_minutes == 18
