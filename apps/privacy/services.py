@@ -17,6 +17,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.db.models import Case, ExpressionWrapper, F, Q, Value, When
@@ -97,6 +98,9 @@ def _audit_label(target: models.Model) -> str:
             return str(value() if callable(value) else value)
     if isinstance(target, AbstractBaseUser):
         return target.get_username()
+    if isinstance(target, Group):
+        return target.name
+    # Never str(target): a model's __str__ may hold a patient's name.
     return f"{target._meta.verbose_name} {target.pk}"
 
 

@@ -23,6 +23,19 @@ def _roles_resync(sender: AppConfig, using: str = "default", **kwargs: Any) -> N
     # (created by auth's own post_migrate receiver) exist.
     if sender is not list(apps.get_app_configs())[-1]:
         return
+    from django.db import connections
+
+    from apps.privacy.models import AuditEvent
+    from apps.privacy.services import audit_record
     from apps.staff.services import roles_sync
 
-    roles_sync(app_registry=kwargs.get("apps"), using=using)
+    # The migration state's models: the m2m receivers that audit permission changes do not
+    # see these, so the sync writes one audit row of its own.
+    report = roles_sync(app_registry=kwargs.get("apps"), using=using)
+    audited = AuditEvent._meta.db_table in connections[using].introspection.table_names()
+    if report.changed and audited:
+        audit_record(
+            actor=None,
+            action=AuditEvent.Action.PERMISSION_CHANGE,
+            details={"change": "roles_sync", "roles": report.changed},
+        )

@@ -60,6 +60,8 @@ class RolesSyncReport:
 
     granted: dict[str, list[str]] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    # Per role that changed: {"added": [...], "removed": [...]}.
+    changed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def roles_sync(
@@ -86,12 +88,20 @@ def roles_sync(
                         report.skipped.append(dotted)
                     continue
                 wanted.append(permission)
-            current = set(group.permissions.values_list("pk", flat=True))
-            if current != {p.pk for p in wanted}:
+            current = {
+                f"{app}.{codename}"
+                for app, codename in group.permissions.values_list(
+                    "content_type__app_label", "codename"
+                )
+            }
+            granted = {f"{p.content_type.app_label}.{p.codename}" for p in wanted}
+            if current != granted:
                 group.permissions.set(wanted)
-            report.granted[role] = sorted(
-                f"{p.content_type.app_label}.{p.codename}" for p in wanted
-            )
+                report.changed[role] = {
+                    "added": sorted(granted - current),
+                    "removed": sorted(current - granted),
+                }
+            report.granted[role] = sorted(granted)
     for dotted in report.skipped:
         logger.info("roles: %s not granted yet (its app or model is not installed)", dotted)
     return report
