@@ -28,8 +28,9 @@ def bar_chart(
     height = len(rows) * (BAR_HEIGHT + GAP) + GAP
     width = LABEL_WIDTH + BAR_WIDTH + 70
     parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="100%" '
+        f'style="max-width:{width}px" viewBox="0 0 {width} {height}" '
+        'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
     for position, (label, value) in enumerate(rows):
@@ -55,22 +56,38 @@ def stacked_bars(
     if not rows:
         return mark_safe(f'<p class="quiet">{escape(title)}: nothing in this period.</p>')  # noqa: S308
     top = max(sum(values.values()) for _, values in rows) or 1
-    legend_height = 22
+    # The legend names only the series this period has.
+    present = {value for _, values in rows for value, count in values.items() if count}
+    legend_rows: list[list[tuple[int, str]]] = [[]]
+    x = 0
+    for position, (value, label) in enumerate(series):
+        if value not in present:
+            continue
+        span = 16 + 7 * len(label)
+        if x + span > LABEL_WIDTH + BAR_WIDTH + 70 and legend_rows[-1]:
+            legend_rows.append([])
+            x = 0
+        legend_rows[-1].append((position, label))
+        x += span
+    legend_height = 18 * len(legend_rows) + 4
     height = legend_height + len(rows) * (BAR_HEIGHT + GAP) + GAP
     width = LABEL_WIDTH + BAR_WIDTH + 70
     parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="100%" '
+        f'style="max-width:{width}px" viewBox="0 0 {width} {height}" '
+        'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    x = 0
-    for position, (_, label) in enumerate(series):
-        colour = COLOURS[position % len(COLOURS)]
-        parts.append(
-            f'<rect x="{x}" y="4" width="10" height="10" fill="{colour}"></rect>'
-            f'<text x="{x + 14}" y="13" font-size="11">{escape(label)}</text>'
-        )
-        x += 16 + 7 * len(label)
+    for line, entries in enumerate(legend_rows):
+        x = 0
+        for position, label in entries:
+            colour = COLOURS[position % len(COLOURS)]
+            y = 4 + 18 * line
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"></rect>'
+                f'<text x="{x + 14}" y="{y + 9}" font-size="11">{escape(label)}</text>'
+            )
+            x += 16 + 7 * len(label)
     for index, (label, values) in enumerate(rows):
         y = legend_height + GAP + index * (BAR_HEIGHT + GAP)
         parts.append(

@@ -40,7 +40,8 @@ def test_it_logs_in_with_a_code_from_the_authenticator(page: Any, live_server: A
 
     _fill_login(page, live_server.url, "casey", _code(TOTPDevice.objects.get(user=user)))
 
-    page.wait_for_url(f"{live_server.url}/admin/")
+    # Admissions land on the lead queue (the admin's front page sends them there).
+    page.wait_for_url(f"{live_server.url}/admin/leads/submission/")
     assert page.locator("#site-name").inner_text().strip() == "Asana Recovery admissions"
     assert page.get_by_text("Submissions").first.is_visible()
 
@@ -68,6 +69,6 @@ def test_a_new_user_sets_up_the_app_and_lands_in_the_admin(page: Any, live_serve
     page.fill("#id_otp_token", _code(device))
     page.click("#enrol-form input[type=submit]")
 
-    page.wait_for_url(f"{live_server.url}/admin/")
+    page.wait_for_url(f"{live_server.url}/admin/leads/submission/")
     device.refresh_from_db()
     assert device.confirmed
