@@ -63,7 +63,7 @@ def stacked_bars(
     for position, (value, label) in enumerate(series):
         if value not in present:
             continue
-        span = 16 + 7 * len(label)
+        span = 24 + 7 * len(label)
         if x + span > LABEL_WIDTH + BAR_WIDTH + 70 and legend_rows[-1]:
             legend_rows.append([])
             x = 0
@@ -87,7 +87,7 @@ def stacked_bars(
                 f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"></rect>'
                 f'<text x="{x + 14}" y="{y + 9}" font-size="11">{escape(label)}</text>'
             )
-            x += 16 + 7 * len(label)
+            x += 24 + 7 * len(label)
     for index, (label, values) in enumerate(rows):
         y = legend_height + GAP + index * (BAR_HEIGHT + GAP)
         parts.append(
