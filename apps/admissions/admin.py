@@ -602,6 +602,7 @@ class PayerTeamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ("payer",)
     filter_horizontal = ("members",)
     autocomplete_fields = ("payer",)
+    readonly_fields = ("next_position",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PayerTeam]:
         return super().get_queryset(request).prefetch_related("members")

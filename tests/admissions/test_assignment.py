@@ -80,3 +80,27 @@ def test_round_robin_leaves_a_lead_alone_without_a_team(manager: User) -> None:
 def test_round_robin_is_for_managers(coordinator: User) -> None:
     with pytest.raises(AssignmentNotAllowedError):
         lead_assign_round_robin(submission=lead_make(), actor=coordinator)
+
+
+def test_a_manager_sets_up_a_payer_team_in_the_admin(manager: User) -> None:
+    from tests.conftest import staff_client_for
+
+    client = staff_client_for(manager)
+    payer = Payer.objects.get(slug="aetna")
+    member = staff_make("ana", ADMISSIONS)
+
+    response = client.post(
+        "/admin/admissions/payerteam/add/",
+        {"payer": payer.pk, "members": [member.pk], "round_robin": "on"},
+    )
+
+    assert response.status_code == 302
+    assert list(PayerTeam.objects.get(payer=payer).members.all()) == [member]
+    assert client.get("/admin/admissions/payerteam/").status_code == 200
+
+
+def test_coordinators_do_not_manage_payer_teams(coordinator: User) -> None:
+    from tests.conftest import staff_client_for
+
+    response = staff_client_for(coordinator).get("/admin/admissions/payerteam/add/")
+    assert response.status_code == 403
