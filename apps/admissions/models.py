@@ -148,7 +148,8 @@ class PayerTeam(models.Model):
     payer = models.OneToOneField("payers.Payer", on_delete=models.CASCADE, related_name="+")
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="payer_teams")
     round_robin = models.BooleanField(
-        default=True, help_text="Assign this payer's new leads to the members in turn."
+        default=True,
+        help_text="Managers may assign this payer's leads to the members in turn.",
     )
     # Position in the member list (ordered by user id) of the next member to receive a lead.
     next_position = models.PositiveIntegerField(default=0)

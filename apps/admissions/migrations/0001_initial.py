@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             name='PayerTeam',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round_robin', models.BooleanField(default=True, help_text="Assign this payer's new leads to the members in turn.")),
+                ('round_robin', models.BooleanField(default=True, help_text="Managers may assign this payer's leads to the members in turn.")),
                 ('next_position', models.PositiveIntegerField(default=0)),
                 ('members', models.ManyToManyField(related_name='payer_teams', to=settings.AUTH_USER_MODEL)),
                 ('payer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='payers.payer')),
