@@ -26,15 +26,17 @@ CUSTOM_PERMISSIONS: dict[str, tuple[str, str]] = {
 
 _ADMISSIONS = frozenset(
     {
-        # Leads: read everything (PHI masked), reveal with a reason, record revocations.
+        # Leads: read everything (PHI masked), reveal with a reason, work them (touches,
+        # status, notes, revocations heard on the phone: the change permissions, which
+        # Compliance does not have).
         "leads.view_person",
+        "leads.change_person",
         "leads.view_submission",
+        "leads.change_submission",
         "leads.view_consent",
         "leads.view_consentwording",
         "leads.view_cardimage",
         "leads.reveal_phi",
-        # Work leads on the lead page: status, notes, calls, verification results, take a lead.
-        "leads.change_submission",
         # Messages to and from the people they work with.
         "followups.view_outboxmessage",
         "followups.view_inboundtext",

@@ -60,7 +60,10 @@ def _audit_login_failed(
 
 @receiver(pre_save, sender=User, dispatch_uid="audit_user_flags_before")
 def _remember_flags(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
-    if instance.pk is None or kwargs.get("raw"):
+    update_fields = kwargs.get("update_fields")
+    skip = update_fields is not None and not set(update_fields) & set(WATCHED_FLAGS)
+    if instance.pk is None or kwargs.get("raw") or skip:
+        # A new user, a fixture, or a save that cannot touch a flag (last_login at login).
         instance._audit_old_flags = None
         return
     old = sender._default_manager.filter(pk=instance.pk).values(*WATCHED_FLAGS).first()

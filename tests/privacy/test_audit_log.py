@@ -217,3 +217,16 @@ def test_concurrent_writers_never_fork_the_chain() -> None:
     hashes = list(AuditEvent.objects.values_list("prev_hash", flat=True))
     assert len(hashes) == len(set(hashes)), "two rows chained to the same predecessor"
     assert audit_chain_verify().intact
+
+
+def test_a_records_own_rows_are_listed_newest_first(
+    coordinator: User, make_submission: object
+) -> None:
+    from apps.privacy.selectors import audit_events_for_target
+
+    mine, other = make_submission(), make_submission()  # type: ignore[operator]
+    first = _reveal(coordinator, mine)
+    _reveal(coordinator, other)
+    second = _reveal(coordinator, mine)
+
+    assert [e.pk for e in audit_events_for_target(target=mine)] == [second.pk, first.pk]

@@ -203,3 +203,18 @@ def test_the_local_staff_login_is_printed_with_what_its_first_login_asks(
     assert "/admin/" in text
     response = login_post(Client(), "admin", password=password.group(1))
     assert response["Location"] == "/admin/enrol/"
+
+
+def test_the_local_staff_login_says_what_to_do_once_it_exists(
+    make_staff: Callable[..., User],
+) -> None:
+    call_command("ensure_local_staff", stdout=StringIO())
+    out = StringIO()
+    call_command("ensure_local_staff", stdout=out)
+    assert "leave the code empty" in out.getvalue()
+    assert "password: " not in out.getvalue()
+
+    TOTPDevice.objects.create(user=User.objects.get(username="admin"), confirmed=True)
+    out = StringIO()
+    call_command("ensure_local_staff", stdout=out)
+    assert "reset_otp_device admin" in out.getvalue()
