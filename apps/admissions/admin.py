@@ -344,10 +344,16 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         cards = list(
             CardImage.objects.filter(submission=submission).only("pk", "side", "content_type")
         )
+        access_log = None
+        if user.has_perm("privacy.view_auditevent"):
+            from apps.privacy.selectors import audit_events_for_target
+
+            access_log = audit_events_for_target(target=submission, limit=20)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": f"Lead {submission.reference}",
+            "access_log": access_log,
             "subtitle": None,
             "submission": submission,
             "person": submission.person,

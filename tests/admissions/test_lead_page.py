@@ -262,3 +262,20 @@ def test_the_page_costs_the_same_whatever_the_history(
     # assignee; the person's submissions; notes; calls; status changes; verification results;
     # follow-ups; card images.
     assert many <= 16
+
+
+def test_managers_see_who_revealed_what_on_the_lead_page(
+    client: Client, lead: Submission, manager: User
+) -> None:
+    client.post(_act(lead, "reveal"), {"field": ["member_id"], "reason": "payer call"})
+
+    html = staff_client_for(manager).get(_page(lead)).content.decode()
+
+    assert 'id="access-log"' in html
+    assert "casey" in html
+    assert "member_id" in html
+    assert "payer call" in html
+
+
+def test_coordinators_do_not_get_the_access_log(client: Client, lead: Submission) -> None:
+    assert 'id="access-log"' not in client.get(_page(lead)).content.decode()

@@ -168,5 +168,8 @@ def test_the_reveal_appears_in_the_audit_log_for_a_manager(
         listing = other.locator("#result_list").inner_text()
         assert maya.reference in listing
         assert "casey" in listing
+        # And on the lead's own page.
+        other.goto(f"{live_server.url}/admin/leads/submission/{maya.pk}/change/")
+        assert "casey" in other.locator("#access-log").inner_text()
     finally:
         context.close()
