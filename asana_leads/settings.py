@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.staff",
     "apps.followups",
     "apps.books",
+    "apps.admissions",
 ]
 
 MIDDLEWARE = [

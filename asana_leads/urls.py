@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from apps.admissions.views import admin_home
 from apps.health import views as health_views
 
 urlpatterns = [
@@ -17,5 +18,7 @@ urlpatterns = [
     path("api/v1/", include("apps.payers.urls")),
     path("f/", include("apps.followups.urls")),
     path("books/", include("apps.books.urls")),
+    # Before the admin's own URLs: Admissions land on the lead queue.
+    path(settings.ADMIN_URL, admin_home, name="admin-home"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -83,3 +83,25 @@ def sequence_steps_active(*, kind: str) -> list[PlannedStep]:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [PlannedStep(*row) for row in rows]
+
+
+def followups_for_submissions(*, submission_ids: list[int]) -> list[OutboxMessage]:
+    """Every message planned for these submissions (sent, pending, cancelled...), newest first,
+    for a lead's timeline. Rows carry no PHI: the text is rendered only when a message is sent."""
+    return list(
+        OutboxMessage.objects.filter(submission_id__in=submission_ids)
+        .only(
+            "pk",
+            "submission_id",
+            "topic",
+            "channel",
+            "recipient",
+            "template",
+            "status",
+            "due_at",
+            "sent_at",
+            "skip_reason",
+            "created_at",
+        )
+        .order_by("-due_at", "-pk")
+    )

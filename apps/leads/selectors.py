@@ -43,3 +43,40 @@ def person_email_addresses(*, person_id: int) -> set[str]:
 def submission_latest_for_person(*, person_id: int) -> Submission | None:
     """The person's most recent submission (what staff open when they write again)."""
     return Submission.objects.filter(person_id=person_id).order_by("-received_at").first()
+
+
+def _waiting_for_payer() -> QuerySet[Submission]:
+    # Served by the partial index ``submission_needs_payer``.
+    return Submission.objects.filter(payer__isnull=True, kind=Submission.Kind.VERIFICATION).exclude(
+        insurance_provider_text=""
+    )
+
+
+def submission_payer_texts_waiting() -> list[str]:
+    """Every distinct typed insurance name the matcher left for a human."""
+    return list(
+        _waiting_for_payer()
+        .order_by("insurance_provider_text")
+        .values_list("insurance_provider_text", flat=True)
+        .distinct()
+    )
+
+
+def submission_ids_waiting_for_payer(*, text: str) -> list[int]:
+    """The submissions still waiting for a payer whose typed name is exactly ``text``."""
+    return list(
+        _waiting_for_payer().filter(insurance_provider_text=text).values_list("pk", flat=True)
+    )
+
+
+def submission_payer_mapping_queue(*, limit: int = 200) -> list[dict[str, object]]:
+    """Typed insurance names waiting for a human, grouped by text, most leads first, with the
+    oldest and newest time each was seen."""
+    from django.db.models import Count, Max, Min
+
+    return list(
+        _waiting_for_payer()
+        .values("insurance_provider_text")
+        .annotate(leads=Count("pk"), first_seen=Min("received_at"), last_seen=Max("received_at"))
+        .order_by("-leads", "insurance_provider_text")[:limit]
+    )

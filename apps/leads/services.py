@@ -376,3 +376,42 @@ def _consent_decision_record(
         + ["updated_at"]
     )
     return len(changed)
+
+
+def submission_status_move(
+    *, submission_id: int, from_status: str, to_status: str, at: datetime.datetime
+) -> bool:
+    """Move a submission's pipeline status if it is still ``from_status``.
+
+    A conditional UPDATE: two coordinators changing the same lead at once cannot both win; the
+    loser gets False and re-reads. The pipeline's rules live with the admissions team's service.
+    """
+    return bool(
+        Submission.objects.filter(pk=submission_id, status=from_status).update(
+            status=to_status, status_changed_at=at
+        )
+    )
+
+
+def submission_assignee_set(*, submission_id: int, assignee_id: int | None) -> None:
+    """Give a lead to a coordinator (or to nobody)."""
+    Submission.objects.filter(pk=submission_id).update(assignee_id=assignee_id)
+
+
+def submission_payer_resolve(*, submission_ids: list[int], payer_id: int, payer_slug: str) -> int:
+    """Resolve waiting submissions to a payer a human chose (score 100) and re-key their member
+    ID blind index, which is keyed by payer slug once a payer is known (as intake keys it)."""
+    from apps.privacy.crypto import blind_index
+
+    resolved = 0
+    waiting = Submission.objects.filter(pk__in=submission_ids, payer__isnull=True).only(
+        "pk", "member_id"
+    )
+    for submission in waiting:
+        member_id = "".join(submission.member_id.split()).upper()
+        resolved += Submission.objects.filter(pk=submission.pk, payer__isnull=True).update(
+            payer_id=payer_id,
+            payer_match_score=100.0,
+            member_id_index=blind_index("member", member_id, payer_slug),
+        )
+    return resolved

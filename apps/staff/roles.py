@@ -53,6 +53,11 @@ _ADMISSIONS = frozenset(
 _MANAGER = _ADMISSIONS | frozenset(
     {
         "leads.assign_submission",
+        # Payer teams for round-robin assignment.
+        "admissions.view_payerteam",
+        "admissions.add_payerteam",
+        "admissions.change_payerteam",
+        "admissions.delete_payerteam",
         # Payer directory.
         "payers.change_payer",
         "payers.change_payeralias",

@@ -3,6 +3,7 @@ of their authenticator app (computed here from the device's key). For any browse
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth.models import Group, User
@@ -39,6 +40,7 @@ def login_form_fill(page: Any, base_url: str, username: str, code: str) -> None:
 
 
 def browser_login(page: Any, base_url: str, user: User) -> None:
-    """Log ``user`` (enrolled) into the admin and wait for the index."""
+    """Log ``user`` (enrolled) into the admin and wait for its front page (the index, or the
+    lead queue where the index sends Admissions)."""
     login_form_fill(page, base_url, user.get_username(), current_code(user.totpdevice_set.get()))
-    page.wait_for_url(f"{base_url}/admin/")
+    page.wait_for_url(re.compile(re.escape(base_url) + r"/admin/(leads/submission/)?$"))

@@ -23,6 +23,8 @@ def test_it_logs_in_with_a_code_from_the_authenticator(page: Any, live_server: A
 
     browser_login(page, live_server.url, user)
 
+    # Admissions land on the lead queue (the admin's front page sends them there).
+    assert page.url == f"{live_server.url}/admin/leads/submission/"
     assert page.locator("#site-name").inner_text().strip() == "Asana Recovery admissions"
     assert page.get_by_text("Submissions").first.is_visible()
 
@@ -50,6 +52,6 @@ def test_a_new_user_sets_up_the_app_and_lands_in_the_admin(page: Any, live_serve
     page.fill("#id_otp_token", current_code(device))
     page.click("#enrol-form input[type=submit]")
 
-    page.wait_for_url(f"{live_server.url}/admin/")
+    page.wait_for_url(f"{live_server.url}/admin/leads/submission/")
     device.refresh_from_db()
     assert device.confirmed

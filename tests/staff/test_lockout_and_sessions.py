@@ -23,6 +23,8 @@ from tests.staff.conftest import current_code, device_of, login_post
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
+# Where Admissions land (the admin's index redirects them to the lead queue).
+HOME = "/admin/leads/submission/"
 
 
 def test_five_wrong_passwords_lock_the_username_on_that_address(
@@ -49,7 +51,7 @@ def test_five_wrong_passwords_lock_the_username_on_that_address(
     user.totpdevice_set.update(last_t=-1)  # a fresh code in the new time window
     again = login_post(client, "casey", code=current_code(device_of(user)))
     assert again.status_code == 302
-    assert client.get("/admin/").status_code == 200
+    assert client.get(HOME).status_code == 200
 
 
 def test_wrong_authenticator_codes_count_towards_the_lockout(
@@ -73,15 +75,15 @@ def test_an_idle_staff_session_ends_and_activity_keeps_it_alive(
     start = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC)
     time_machine.move_to(start, tick=False)
     client = staff_client_for(make_staff("casey", "Admissions"))
-    assert client.get("/admin/").status_code == 200
+    assert client.get(HOME).status_code == 200
 
     time_machine.move_to(start + datetime.timedelta(minutes=10), tick=False)
-    assert client.get("/admin/").status_code == 200
+    assert client.get(HOME).status_code == 200
     time_machine.move_to(start + datetime.timedelta(minutes=24), tick=False)
-    assert client.get("/admin/").status_code == 200  # 14 idle minutes
+    assert client.get(HOME).status_code == 200  # 14 idle minutes
 
     time_machine.move_to(start + datetime.timedelta(minutes=40), tick=False)
-    response = client.get("/admin/")
+    response = client.get(HOME)
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
 
@@ -193,4 +195,6 @@ def test_the_admin_lives_at_the_configured_address(
         },
     )
     assert response.status_code == 302
-    assert client.get("/back-office/").status_code == 200
+    home = client.get("/back-office/", follow=True)
+    assert home.status_code == 200
+    assert home.redirect_chain[-1][0] == "/back-office/leads/submission/"  # Admissions' queue

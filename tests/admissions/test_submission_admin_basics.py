@@ -1,4 +1,5 @@
-"""The read-only submission admin shows PHI masked and lets nobody change a submission."""
+"""What the read-only submission admin guaranteed still holds on the lead page: PHI masked,
+no editing or deleting, a touch logged from the list, revocations recorded from the person."""
 
 from __future__ import annotations
 

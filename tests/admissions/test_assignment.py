@@ -1,0 +1,106 @@
+"""Assign to me, manual assignment by a manager, round-robin within a payer team."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+
+from apps.admissions.exceptions import AssignmentNotAllowedError
+from apps.admissions.models import PayerTeam
+from apps.admissions.services import lead_assign, lead_assign_round_robin, lead_assign_to_me
+from apps.leads.models import Submission
+from apps.payers.models import Payer
+from apps.staff.roles import ADMISSIONS
+from tests.admissions.factories import lead_make, staff_make
+
+pytestmark = pytest.mark.django_db
+
+
+def _assignee(lead: Submission) -> int | None:
+    return Submission.objects.values_list("assignee_id", flat=True).get(pk=lead.pk)
+
+
+def test_a_coordinator_takes_an_unassigned_lead(coordinator: User) -> None:
+    lead = lead_make()
+
+    lead_assign_to_me(submission=lead, actor=coordinator)
+
+    assert _assignee(lead) == coordinator.pk
+
+
+def test_a_coordinator_cannot_take_over_a_colleagues_lead(
+    coordinator: User, colleague: User
+) -> None:
+    lead = lead_make(assignee=colleague)
+
+    with pytest.raises(AssignmentNotAllowedError):
+        lead_assign_to_me(submission=lead, actor=coordinator)
+    with pytest.raises(AssignmentNotAllowedError):
+        lead_assign(submission=lead_make(), assignee=colleague, actor=coordinator)
+
+    assert _assignee(lead) == colleague.pk
+
+
+def test_a_coordinator_can_let_go_of_their_own_lead(coordinator: User) -> None:
+    lead = lead_make(assignee=coordinator)
+
+    lead_assign(submission=lead, assignee=None, actor=coordinator)
+
+    assert _assignee(lead) is None
+
+
+def test_a_manager_assigns_to_anyone(manager: User, colleague: User, coordinator: User) -> None:
+    lead = lead_make(assignee=colleague)
+
+    lead_assign(submission=lead, assignee=coordinator, actor=manager)
+
+    assert _assignee(lead) == coordinator.pk
+
+
+def test_round_robin_gives_a_payers_leads_to_its_team_in_turn(manager: User) -> None:
+    payer = Payer.objects.get(slug="aetna")
+    first, second = staff_make("ana", ADMISSIONS), staff_make("ben", ADMISSIONS)
+    team = PayerTeam.objects.create(payer=payer)
+    team.members.set([first, second])
+    leads = [lead_make(payer=payer) for _ in range(3)]
+
+    chosen = [lead_assign_round_robin(submission=lead, actor=manager) for lead in leads]
+
+    assert chosen == [first.pk, second.pk, first.pk]
+    assert [_assignee(lead) for lead in leads] == chosen
+
+
+def test_round_robin_leaves_a_lead_alone_without_a_team(manager: User) -> None:
+    lead = lead_make(payer=Payer.objects.get(slug="aetna"))
+
+    assert lead_assign_round_robin(submission=lead, actor=manager) is None
+    assert _assignee(lead) is None
+
+
+def test_round_robin_is_for_managers(coordinator: User) -> None:
+    with pytest.raises(AssignmentNotAllowedError):
+        lead_assign_round_robin(submission=lead_make(), actor=coordinator)
+
+
+def test_a_manager_sets_up_a_payer_team_in_the_admin(manager: User) -> None:
+    from tests.conftest import staff_client_for
+
+    client = staff_client_for(manager)
+    payer = Payer.objects.get(slug="aetna")
+    member = staff_make("ana", ADMISSIONS)
+
+    response = client.post(
+        "/admin/admissions/payerteam/add/",
+        {"payer": payer.pk, "members": [member.pk], "round_robin": "on"},
+    )
+
+    assert response.status_code == 302
+    assert list(PayerTeam.objects.get(payer=payer).members.all()) == [member]
+    assert client.get("/admin/admissions/payerteam/").status_code == 200
+
+
+def test_coordinators_do_not_manage_payer_teams(coordinator: User) -> None:
+    from tests.conftest import staff_client_for
+
+    response = staff_client_for(coordinator).get("/admin/admissions/payerteam/add/")
+    assert response.status_code == 403
