@@ -158,6 +158,9 @@ if REDIS_URL:
         "socket_timeout": 2,
         # A claim outlives its lease: Redis redelivers unacked messages after this.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        # Priorities within a queue (lower first): drips go last on the followups queue, so
+        # a confirmation never waits behind a drip backlog (kombu's default steps, pinned).
+        "priority_steps": [0, 3, 6, 9],
         # A hand-off to a broker that is down must fail fast (the sweep delivers later),
         # never hold up the request that stored the submission.
         "max_retries": 1,
@@ -299,8 +302,12 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 OUTBOX_BACKOFF_BASE_SECONDS = env.int("OUTBOX_BACKOFF_BASE_SECONDS", default=30)
 OUTBOX_BACKOFF_CAP_SECONDS = env.int("OUTBOX_BACKOFF_CAP_SECONDS", default=3600)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
-# A handed-over row still pending after this long is handed over again (the broker lost it).
+# A handed-over row still pending after this long is handed over again once its queue holds no
+# more messages (the broker lost it); while the queue still holds some, it is waiting its turn.
 OUTBOX_REHAND_SECONDS = env.int("OUTBOX_REHAND_SECONDS", default=120)
+# The longest a form post waits on the broker after commit (Redis down or hung): the hand-off
+# then gives up without retrying and the sweep hands the messages over.
+OUTBOX_HANDOFF_TIMEOUT_SECONDS = env.float("OUTBOX_HANDOFF_TIMEOUT_SECONDS", default=0.3)
 BOOK_FILE = env.str("BOOK_FILE", default=str(BASE_DIR / "apps" / "books" / "assets" / "book.pdf"))
 BOOK_LINK_MAX_AGE_HOURS = env.int("BOOK_LINK_MAX_AGE_HOURS", default=72)
 
