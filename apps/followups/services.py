@@ -444,12 +444,14 @@ def outbox_deliver(*, message_id: int, worker: str = "") -> str:
         )
         return "deferred"
     if check.skip_reason:
-        OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
-            status=Status.SKIPPED, skip_reason=check.skip_reason, lease_expires_at=None,
-            updated_at=now,
-        )  # fmt: skip
-        _attempt(message_id, now, began, OutboxAttempt.Outcome.SKIPPED, error=check.skip_reason,
-                 worker=worker)  # fmt: skip
+        # The outcome and its attempt row commit together: whoever sees one sees the other.
+        with transaction.atomic():
+            OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+                status=Status.SKIPPED, skip_reason=check.skip_reason, lease_expires_at=None,
+                updated_at=now,
+            )  # fmt: skip
+            _attempt(message_id, now, began, OutboxAttempt.Outcome.SKIPPED,
+                     error=check.skip_reason, worker=worker)  # fmt: skip
         return "skipped"
     try:
         content = message_render(message=message, submission=submission)
@@ -461,16 +463,17 @@ def outbox_deliver(*, message_id: int, worker: str = "") -> str:
     except Exception as exc:  # a bug in rendering or a backend: retry, never crash-loop
         logger.exception("outbox delivery of %s raised", message_id)
         return _failed(message, now, began, type(exc).__name__, permanent=False, worker=worker)
-    OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        provider_message_id=provider_id[:255],
-        last_error="",
-        lease_expires_at=None,
-        updated_at=timezone.now(),
-    )
-    _attempt(message_id, now, began, OutboxAttempt.Outcome.SENT, provider_id=provider_id,
-             worker=worker)  # fmt: skip
+    with transaction.atomic():
+        OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+            status=Status.SENT,
+            sent_at=timezone.now(),
+            provider_message_id=provider_id[:255],
+            last_error="",
+            lease_expires_at=None,
+            updated_at=timezone.now(),
+        )
+        _attempt(message_id, now, began, OutboxAttempt.Outcome.SENT, provider_id=provider_id,
+                 worker=worker)  # fmt: skip
     return "sent"
 
 
@@ -480,16 +483,17 @@ def _failed(
 ) -> str:  # fmt: skip
     exhausted = message.attempts >= message.max_attempts
     final = permanent or exhausted
-    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.FAILED if final else Status.PENDING,
-        due_at=message.due_at if final else now + _backoff(message.attempts),
-        last_error=error[:ERROR_MAX_CHARS],
-        lease_expires_at=None,
-        handed_at=None,
-        updated_at=now,
-    )
-    outcome = OutboxAttempt.Outcome.PERMANENT if final else OutboxAttempt.Outcome.TRANSIENT
-    _attempt(message.pk, now, began, outcome, error=error, worker=worker)
+    with transaction.atomic():
+        OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+            status=Status.FAILED if final else Status.PENDING,
+            due_at=message.due_at if final else now + _backoff(message.attempts),
+            last_error=error[:ERROR_MAX_CHARS],
+            lease_expires_at=None,
+            handed_at=None,
+            updated_at=now,
+        )
+        outcome = OutboxAttempt.Outcome.PERMANENT if final else OutboxAttempt.Outcome.TRANSIENT
+        _attempt(message.pk, now, began, outcome, error=error, worker=worker)
     logger.warning("outbox %s %s: %s", message.pk, "failed" if final else "will retry", error)
     return "failed" if final else "retrying"
 

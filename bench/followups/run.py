@@ -818,13 +818,22 @@ class Db:
         }
 
 
+# kombu keeps each priority of a Redis queue in its own list: "<queue>" for priority 0, then
+# "<queue>\x06\x16<n>" (drips are handed over at priority 9).
+PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+
+
 def queue_lengths(client: Any) -> dict[str, int]:
+    names = ("alerts", "followups", "default")
     pipe = client.pipeline(transaction=False)
-    for name in ("alerts", "followups", "default"):
-        pipe.llen(name)
+    for name in names:
+        for suffix in PRIORITY_SUFFIXES:
+            pipe.llen(name + suffix)
     pipe.hlen("unacked")
-    alerts, followups, default, unacked = pipe.execute()
-    return {"alerts": alerts, "followups": followups, "default": default, "unacked": unacked}
+    *lengths, unacked = pipe.execute()
+    step = len(PRIORITY_SUFFIXES)
+    sizes = {name: sum(lengths[i * step : (i + 1) * step]) for i, name in enumerate(names)}
+    return {**sizes, "unacked": unacked}
 
 
 def wait_idle(db: Db, client: Any, *, limit_s: float = 120) -> float:
