@@ -174,6 +174,9 @@ if REDIS_URL:
         "socket_timeout": 2,
         # A claim outlives its lease: Redis redelivers unacked messages after this.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        # Priorities within a queue (lower first): drips go last on the followups queue, so
+        # a confirmation never waits behind a drip backlog (kombu's default steps, pinned).
+        "priority_steps": [0, 3, 6, 9],
         # A hand-off to a broker that is down must fail fast (the sweep delivers later),
         # never hold up the request that stored the submission.
         "max_retries": 1,
@@ -203,6 +206,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes every database connection around every task unless this is set,
+# and then only every 2 x this many tasks; asana_leads/celery.py applies Django's own rule
+# (CONN_MAX_AGE, broken connections dropped) around each task instead.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
@@ -311,8 +318,12 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 OUTBOX_BACKOFF_BASE_SECONDS = env.int("OUTBOX_BACKOFF_BASE_SECONDS", default=30)
 OUTBOX_BACKOFF_CAP_SECONDS = env.int("OUTBOX_BACKOFF_CAP_SECONDS", default=3600)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
-# A handed-over row still pending after this long is handed over again (the broker lost it).
+# A handed-over row still pending after this long is handed over again once its queue holds no
+# more messages (the broker lost it); while the queue still holds some, it is waiting its turn.
 OUTBOX_REHAND_SECONDS = env.int("OUTBOX_REHAND_SECONDS", default=120)
+# The longest a form post waits on the broker after commit (Redis down or hung): the hand-off
+# then gives up without retrying and the sweep hands the messages over.
+OUTBOX_HANDOFF_TIMEOUT_SECONDS = env.float("OUTBOX_HANDOFF_TIMEOUT_SECONDS", default=0.3)
 BOOK_FILE = env.str("BOOK_FILE", default=str(BASE_DIR / "apps" / "books" / "assets" / "book.pdf"))
 BOOK_LINK_MAX_AGE_HOURS = env.int("BOOK_LINK_MAX_AGE_HOURS", default=72)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 # Test-only keys, never used outside the suite; setdefault lets CI override them.
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
@@ -18,9 +19,10 @@ os.environ.setdefault(
 os.environ.setdefault("PHI_BLIND_INDEX_KEY", "test-only-blind-index-key")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="asana-leads-test-var-"))
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+os.environ.setdefault("TEST_SQLITE_DIR", tempfile.mkdtemp(prefix="asana-leads-test-db-"))
 
 from asana_leads.settings import *  # noqa: F403
-from asana_leads.settings import DATABASES, VAR_DIR
+from asana_leads.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -34,4 +36,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, as in production, not shared-cache memory: concurrent tests then meet SQLite's
     # real locking (WAL, busy timeout) instead of shared-cache "table is locked" errors.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # Outside VAR_DIR: tests read every file there (the no-PHI test), and a process that opens
+    # and closes a SQLite file it also has a connection to loses its POSIX locks on it; with a
+    # worker writing at the same time the file ends "database disk image is malformed"
+    # (sqlite.org/howtocorrupt.html 2.2, reproduced: docs/decisions.md).
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(os.environ["TEST_SQLITE_DIR"]) / "test.sqlite3")
+    }

@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import random
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
+from kombu import Connection
 
 from apps.followups.models import Channel, OutboxAttempt, OutboxMessage, SequenceStep
 from apps.followups.optout import contact_is_suppressed
@@ -150,33 +154,93 @@ def followups_plan(
 
 # --- Hand-off and sweep -----------------------------------------------------------------------
 
+# Redis serves a queue's lower priority numbers first (kombu's priority steps 0, 3, 6, 9; a
+# message without a priority is 0). Marketing drips go last, so a confirmation, the direct reply
+# a person asked for, never waits behind a drip backlog on the same queue (docs/decisions.md).
+DRIP_PRIORITY = 9
 
-def outbox_hand_over(*, messages: Iterable[tuple[int, str]]) -> int:
-    """Tell Celery to deliver these (id, queue) rows now. Never raises: if the broker is down,
-    the rows are marked un-handed and the sweep delivers them once it is back."""
+
+class _HandOffBroker:
+    """This process's own broker connection for hand-offs, one per thread, opened after fork.
+
+    Celery's shared producer pool waits on a hung Redis for the worker's socket timeout and
+    reconnects (4-6 s a post, measured); this one gives up after
+    ``OUTBOX_HANDOFF_TIMEOUT_SECONDS`` without retrying: the rows are in the database, and the
+    sweep hands over what did not get through.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def connection(self) -> Connection:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid() or local.connection is None:
+            from asana_leads.celery import app
+
+            options: dict[str, object] = {}
+            if str(app.conf.broker_url or "").startswith(("redis://", "rediss://")):
+                timeout = settings.OUTBOX_HANDOFF_TIMEOUT_SECONDS
+                options = {
+                    "socket_timeout": timeout,
+                    "socket_connect_timeout": timeout,
+                    "max_retries": 0,
+                }
+            # A connection inherited through fork belongs to the parent: left alone, not closed.
+            local.connection = app.connection_for_write(transport_options=options)
+            local.pid = os.getpid()
+        connection: Connection = local.connection
+        return connection
+
+
+_broker = _HandOffBroker()
+
+
+def outbox_hand_over(*, messages: Iterable[tuple[int, str]], drips: Collection[int] = ()) -> int:
+    """Tell Celery to deliver these (id, queue) rows now; the ids in ``drips`` go at the lowest
+    priority. Never raises, and a broker that is down or hung costs at most one
+    ``OUTBOX_HANDOFF_TIMEOUT_SECONDS``: the rows not handed over are marked un-handed and the
+    sweep delivers them once the broker is back."""
     from apps.followups.tasks import outbox_deliver as outbox_deliver_task
 
     pending = list(messages)
+    last = set(drips)
     handed: int = 0
-    lost: list[int] = []
-    for position, (message_id, queue) in enumerate(pending):
-        try:
-            outbox_deliver_task.apply_async(args=(message_id,), queue=queue, retry=False)
+    try:
+        connection = _broker.connection()
+        for message_id, queue in pending:
+            # ``connection`` is apply_async's own option (the stubs omit it).
+            options: dict[str, Any] = {"connection": connection}
+            if message_id in last:
+                options["priority"] = DRIP_PRIORITY
+            outbox_deliver_task.apply_async(args=(message_id,), queue=queue, retry=False, **options)
             handed += 1
-        except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep takes over
-            # One failure is enough to know: a hung broker must cost one timeout, not one per
-            # message.
-            logger.warning(
-                "outbox hand-off failed (%s); the sweep will deliver", type(exc).__name__
-            )
-            lost = [pk for pk, _ in pending[position:]]
-            break
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep takes over
+        # One failure is enough to know: a hung broker must cost one timeout, not one per
+        # message.
+        logger.warning("outbox hand-off failed (%s); the sweep will deliver", type(exc).__name__)
+    lost = [pk for pk, _ in pending[handed:]]
     if lost:
         try:
             OutboxMessage.objects.filter(pk__in=lost, status=Status.PENDING).update(handed_at=None)
         except Exception as exc:  # noqa: BLE001 - re-handed after OUTBOX_REHAND_SECONDS anyway
             logger.warning("could not mark un-handed rows: %s", type(exc).__name__)
     return handed
+
+
+def _queues_holding_messages(queues: Collection[str]) -> set[str]:
+    """Which of these broker queues still hold messages waiting for a worker. A broker that
+    cannot say is taken as holding none: handing over again is the safe side."""
+    busy: set[str] = set()
+    try:
+        channel: Any = _broker.connection().default_channel
+        for name in queues:
+            # Declaring is idempotent and answers the count (every priority of the queue).
+            if channel.queue_declare(queue=name, passive=False).message_count:
+                busy.add(name)
+    except Exception as exc:  # noqa: BLE001 - the hand-over reports the broker's state
+        logger.warning("outbox sweep could not read queue sizes: %s", type(exc).__name__)
+        return set()
+    return busy
 
 
 @dataclass(frozen=True)
@@ -205,18 +269,39 @@ def outbox_sweep(*, limit: int = 500) -> SweepReport:
     )
     if recovered:
         logger.warning("outbox: %d claims outlived their lease; retrying", recovered)
-    stale = now - datetime.timedelta(seconds=settings.OUTBOX_REHAND_SECONDS)
+    due = OutboxMessage.objects.filter(status=Status.PENDING, due_at__lte=now)
+    stale = due.filter(
+        handed_at__lt=now - datetime.timedelta(seconds=settings.OUTBOX_REHAND_SECONDS)
+    )
+    # A row handed over long ago is lost only if its queue has run dry without it: while the
+    # queue still holds messages it may simply be waiting its turn behind a backlog, and
+    # handing it over again would only add duplicates to that backlog.
+    stale_queues = set(stale.order_by().values_list("queue", flat=True).distinct())
+    waiting = _queues_holding_messages(stale_queues) if stale_queues else set()
     with transaction.atomic():
-        due = list(
-            OutboxMessage.objects.filter(status=Status.PENDING, due_at__lte=now)
-            .filter(Q(handed_at__isnull=True) | Q(handed_at__lt=stale))
+        rows = list(
+            due.filter(handed_at__isnull=True)
             .order_by("due_at")
-            .values_list("pk", "queue")[:limit]
+            .values_list("pk", "queue", "topic")[:limit]
         )
-        if due:
-            OutboxMessage.objects.filter(pk__in=[pk for pk, _ in due]).update(handed_at=now)
-    handed = outbox_hand_over(messages=due) if due else 0
+        if len(rows) < limit and stale_queues - waiting:
+            rows += list(
+                stale.filter(queue__in=stale_queues - waiting)
+                .order_by("due_at")
+                .values_list("pk", "queue", "topic")[: limit - len(rows)]
+            )
+        if rows:
+            OutboxMessage.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(handed_at=now)
+    handed = _hand_over_rows(rows) if rows else 0
     return SweepReport(recovered=recovered, handed=handed)
+
+
+def _hand_over_rows(rows: Iterable[tuple[int, str, str]]) -> int:
+    listed = list(rows)
+    return outbox_hand_over(
+        messages=[(pk, queue) for pk, queue, _ in listed],
+        drips=[pk for pk, _, topic in listed if topic == Topic.DRIP],
+    )
 
 
 # --- Delivery ---------------------------------------------------------------------------------
@@ -357,12 +442,14 @@ def outbox_deliver(*, message_id: int, worker: str = "") -> str:
         )
         return "deferred"
     if check.skip_reason:
-        OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
-            status=Status.SKIPPED, skip_reason=check.skip_reason, lease_expires_at=None,
-            updated_at=now,
-        )  # fmt: skip
-        _attempt(message_id, now, began, OutboxAttempt.Outcome.SKIPPED, error=check.skip_reason,
-                 worker=worker)  # fmt: skip
+        # The outcome and its attempt row commit together: whoever sees one sees the other.
+        with transaction.atomic():
+            OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+                status=Status.SKIPPED, skip_reason=check.skip_reason, lease_expires_at=None,
+                updated_at=now,
+            )  # fmt: skip
+            _attempt(message_id, now, began, OutboxAttempt.Outcome.SKIPPED,
+                     error=check.skip_reason, worker=worker)  # fmt: skip
         return "skipped"
     try:
         content = message_render(message=message, submission=submission)
@@ -374,16 +461,17 @@ def outbox_deliver(*, message_id: int, worker: str = "") -> str:
     except Exception as exc:  # a bug in rendering or a backend: retry, never crash-loop
         logger.exception("outbox delivery of %s raised", message_id)
         return _failed(message, now, began, type(exc).__name__, permanent=False, worker=worker)
-    OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        provider_message_id=provider_id[:255],
-        last_error="",
-        lease_expires_at=None,
-        updated_at=timezone.now(),
-    )
-    _attempt(message_id, now, began, OutboxAttempt.Outcome.SENT, provider_id=provider_id,
-             worker=worker)  # fmt: skip
+    with transaction.atomic():
+        OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+            status=Status.SENT,
+            sent_at=timezone.now(),
+            provider_message_id=provider_id[:255],
+            last_error="",
+            lease_expires_at=None,
+            updated_at=timezone.now(),
+        )
+        _attempt(message_id, now, began, OutboxAttempt.Outcome.SENT, provider_id=provider_id,
+                 worker=worker)  # fmt: skip
     return "sent"
 
 
@@ -393,16 +481,17 @@ def _failed(
 ) -> str:  # fmt: skip
     exhausted = message.attempts >= message.max_attempts
     final = permanent or exhausted
-    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.FAILED if final else Status.PENDING,
-        due_at=message.due_at if final else now + _backoff(message.attempts),
-        last_error=error[:ERROR_MAX_CHARS],
-        lease_expires_at=None,
-        handed_at=None,
-        updated_at=now,
-    )
-    outcome = OutboxAttempt.Outcome.PERMANENT if final else OutboxAttempt.Outcome.TRANSIENT
-    _attempt(message.pk, now, began, outcome, error=error, worker=worker)
+    with transaction.atomic():
+        OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+            status=Status.FAILED if final else Status.PENDING,
+            due_at=message.due_at if final else now + _backoff(message.attempts),
+            last_error=error[:ERROR_MAX_CHARS],
+            lease_expires_at=None,
+            handed_at=None,
+            updated_at=now,
+        )
+        outcome = OutboxAttempt.Outcome.PERMANENT if final else OutboxAttempt.Outcome.TRANSIENT
+        _attempt(message.pk, now, began, outcome, error=error, worker=worker)
     logger.warning("outbox %s %s: %s", message.pk, "failed" if final else "will retry", error)
     return "failed" if final else "retrying"
 
@@ -421,9 +510,11 @@ def outbox_retry(*, message_ids: Iterable[int]) -> int:
         updated_at=now,
     )  # fmt: skip
     retried = list(
-        OutboxMessage.objects.filter(pk__in=ids, status=Status.PENDING).values_list("pk", "queue")
+        OutboxMessage.objects.filter(pk__in=ids, status=Status.PENDING).values_list(
+            "pk", "queue", "topic"
+        )
     )
-    transaction.on_commit(lambda: outbox_hand_over(messages=retried))
+    transaction.on_commit(lambda: _hand_over_rows(retried))
     return count
 
 

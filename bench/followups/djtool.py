@@ -47,6 +47,7 @@ from apps.leads.models import Submission  # noqa: E402
 from asana_leads.celery import app  # noqa: E402
 
 QUEUE = "followups"
+PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 DRAIN_LIMIT_S = 300.0  # a drain that takes longer is reported as unfinished
 POLL_S = 0.002
 
@@ -97,7 +98,10 @@ def _create_and_hand_over(n: int, tag: str, queue: str = QUEUE) -> dict[str, Any
     t0 = time.monotonic()
     rows = OutboxMessage.objects.bulk_create(drip_rows(n, tag, queue), batch_size=2000)
     t1 = time.monotonic()
-    handed = outbox_hand_over(messages=[(row.pk, row.queue) for row in rows])
+    # As the sweep hands drips over: at the lowest priority.
+    handed = outbox_hand_over(
+        messages=[(row.pk, row.queue) for row in rows], drips=[row.pk for row in rows]
+    )
     t2 = time.monotonic()
     return {
         "created": len(rows),
@@ -129,10 +133,11 @@ def _control(command: str, workers: int) -> list[Any]:
 
 def _queued(client: redis.Redis) -> tuple[int, int]:
     pipe = client.pipeline(transaction=False)
-    pipe.llen(QUEUE)
+    for suffix in PRIORITY_SUFFIXES:  # kombu: one list per priority of the queue
+        pipe.llen(QUEUE + suffix)
     pipe.hlen("unacked")
-    queued, unacked = pipe.execute()
-    return int(queued), int(unacked)
+    *queued, unacked = pipe.execute()
+    return sum(int(n) for n in queued), int(unacked)
 
 
 def throughput(args: argparse.Namespace) -> dict[str, Any]:

@@ -18,8 +18,9 @@ One run, everything on this machine's loopback:
    measures the same latency;
 5. (3) throughput: the worker's messages/s on ``followups`` delivering drip emails vs a no-op
    task with the same options, same broker, same worker (no-op, outbox, no-op); then the same
-   with the worker keeping its PostgreSQL connection between tasks (bench-only what-if,
-   ``whatif_db_reuse.py``; ``--no-whatif`` skips it);
+   with the worker closing its PostgreSQL connection after every task, Celery's default that
+   ``asana_leads/celery.py`` turns off (bench-only what-if, ``BENCH_WORKER_DB_CLOSE=1`` in
+   ``settings_bench.py``; ``--no-whatif`` skips it);
 6. shape B = the Procfile's: ``alerts`` worker (-Q alerts -c 2), ``followups`` worker
    (-Q followups,default -c 4), a separate beat: (1) and (2) again (the drain is not waited
    for: shape A measured it);
@@ -28,7 +29,7 @@ One run, everything on this machine's loopback:
 
 Also, before (1): an in-process probe of one delivery (``probe.py``: SQL statements, where the
 time goes, a kept vs a new connection). Supplementary what-ifs, not in the default run:
-``--whatif-latency`` (shape A's (1) and (2) again with the worker keeping its connection),
+``--whatif-latency`` (shape A's (1) and (2) again with the worker closing its connection),
 ``--backlog-queue default`` (the drips on a queue of their own, apart from confirmations).
 
 Exit status: 0 targets met (by the first shape), 1 a target missed, 2 an invalid run or a
@@ -817,13 +818,22 @@ class Db:
         }
 
 
+# kombu keeps each priority of a Redis queue in its own list: "<queue>" for priority 0, then
+# "<queue>\x06\x16<n>" (drips are handed over at priority 9).
+PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+
+
 def queue_lengths(client: Any) -> dict[str, int]:
+    names = ("alerts", "followups", "default")
     pipe = client.pipeline(transaction=False)
-    for name in ("alerts", "followups", "default"):
-        pipe.llen(name)
+    for name in names:
+        for suffix in PRIORITY_SUFFIXES:
+            pipe.llen(name + suffix)
     pipe.hlen("unacked")
-    alerts, followups, default, unacked = pipe.execute()
-    return {"alerts": alerts, "followups": followups, "default": default, "unacked": unacked}
+    *lengths, unacked = pipe.execute()
+    step = len(PRIORITY_SUFFIXES)
+    sizes = {name: sum(lengths[i * step : (i + 1) * step]) for i, name in enumerate(names)}
+    return {**sizes, "unacked": unacked}
 
 
 def wait_idle(db: Db, client: Any, *, limit_s: float = 120) -> float:
@@ -1270,10 +1280,10 @@ def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[
         if shape == "A" and (whatif_tput or bench.args.whatif_latency):
             for proc, _log in procs.values():
                 bench.children.stop(proc)
-            env = {**bench.env, "BENCH_WORKER_DB_REUSE": "1"}
+            env = {**bench.env, "BENCH_WORKER_DB_CLOSE": "1"}
             print(
-                f"  [{shape}] what if the worker kept its PostgreSQL connection "
-                "(BENCH_WORKER_DB_REUSE=1, bench-only)"
+                f"  [{shape}] what if the worker closed its PostgreSQL connection after every "
+                "task (BENCH_WORKER_DB_CLOSE=1, bench-only: Celery's default)"
             )
             procs = celery_start(
                 bench.children,
@@ -1281,22 +1291,22 @@ def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[
                 commands,
                 logs=RESULTS,
                 stamp=bench.stamp,
-                shape=f"{shape}-db-reuse",
+                shape=f"{shape}-db-close",
             )
             use_processes(bench, procs)
             if whatif_tput:
-                out["throughput_db_reuse"] = bench.throughput_phase(f"{shape}-db-reuse")
+                out["throughput_db_close"] = bench.throughput_phase(f"{shape}-db-close")
             if bench.args.whatif_latency:
                 wait_idle(bench.db, bench.redis)
-                idle = bench.latency_phase(f"{shape}-db-reuse: idle")
-                print_latency("idle (db reuse)", idle)
+                idle = bench.latency_phase(f"{shape}-db-close: idle")
+                print_latency("idle (db close)", idle)
                 wait_idle(bench.db, bench.redis)
-                backlog = bench.backlog_phase(f"{shape}-db-reuse", full_drain=False)
-                print_latency("backlog (db reuse)", backlog["latency"])
+                backlog = bench.backlog_phase(f"{shape}-db-close", full_drain=False)
+                print_latency("backlog (db close)", backlog["latency"])
                 cancel_backlogs(bench)
                 idle.pop("_references", None)
                 backlog["latency"].pop("_references", None)
-                out["latency_db_reuse"] = {"idle": idle, "backlog": backlog}
+                out["latency_db_close"] = {"idle": idle, "backlog": backlog}
     finally:
         for proc, _log in procs.values():
             bench.children.stop(proc)
@@ -1369,11 +1379,11 @@ def _print_latency_table(result: dict[str, Any]) -> None:
             (f"{shape}: idle", data["idle"]),
             (f"{shape}: {backlog_label}", data["backlog"]["latency"]),
         ]
-        if "latency_db_reuse" in data:
-            reuse = data["latency_db_reuse"]
+        if "latency_db_close" in data:
+            closing = data["latency_db_close"]
             rows += [
-                (f"{shape}+reuse: idle", reuse["idle"]),
-                (f"{shape}+reuse: {backlog_label}", reuse["backlog"]["latency"]),
+                (f"{shape}+close: idle", closing["idle"]),
+                (f"{shape}+close: {backlog_label}", closing["backlog"]["latency"]),
             ]
         for label, r in rows:
             a = r["alert_from_201"]
@@ -1448,7 +1458,7 @@ def print_report(result: dict[str, Any]) -> None:
         print(f"  statement medians (ms): {pr['statement_ms_median']}")
     for key, title in (
         ("throughput", "worker throughput on followups (shape A worker, same broker, settings)"),
-        ("throughput_db_reuse", "the same, what if the worker kept its PostgreSQL connection"),
+        ("throughput_db_close", "the same, what if the worker closed its connection per task"),
     ):
         tput = result["shapes"].get("A", {}).get(key)
         if not tput:
@@ -1536,13 +1546,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--whatif-latency",
         action="store_true",
-        help="shape A: also measure (1) and (2) with the worker keeping its PostgreSQL connection",
+        help="shape A: also measure (1) and (2) with the worker closing its PostgreSQL connection "
+        "after every task (Celery's default)",
     )
     parser.add_argument(
         "--no-whatif",
         dest="whatif",
         action="store_false",
-        help="skip the throughput re-run with the worker keeping its PostgreSQL connection",
+        help="skip the throughput re-run with the worker closing its connection after every task",
     )
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--shapes", default="A,B", help="A (make run), B (Procfile), or both")

@@ -6,7 +6,8 @@
 - A worker SIGKILLed in the middle of a send: another worker sends the message once, after
   the lease.
 - A provider failing three times: backoff, ``failed``, then sent after the admin retry.
-- Redis hung (accepting connections, answering nothing): the post must still be quick.
+- Redis hung (accepting connections, answering nothing): the post is still quick (the
+  hand-off gives up after ``OUTBOX_HANDOFF_TIMEOUT_SECONDS``) and nothing is lost.
 
 Every party is a real process on pytest-django's test database and, but for the tests that
 stop or hang the broker, the suite's broker. What was sent is read from the file backends:
@@ -353,23 +354,19 @@ def test_a_provider_failing_three_times_backs_off_ends_failed_then_sends_after_t
 
 # --- A hung Redis -----------------------------------------------------------------------------
 
-HUNG_POSTS = 2
+HUNG_POSTS = 3
+# What a post may take while Redis hangs: the hand-off gives up after
+# OUTBOX_HANDOFF_TIMEOUT_SECONDS (0.3 s), and nothing else of a post waits on Redis.
+HUNG_POST_BOUND_SECONDS = 1.0
 
 
 class RequestHeldUp(AssertionError):
     """A post waited on the broker longer than the bound."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RequestHeldUp,
-    reason=(
-        "BUG (open): with Redis accepting connections but not answering, a post still waits "
-        "4-6 s: the first publish waits out socket_timeout (2 s) and a reconnect before the "
-        "hand-off gives up on the rest, and the throttles wait on the cache (1 s each)"
-    ),
-)
-def test_a_hung_redis_does_not_hold_up_the_request_and_loses_nothing(tmp_path: Path) -> None:
+def _posts_while_redis_hangs(tmp_path: Path, **web_env: str) -> list[float]:
+    """Seconds of each post made while a private Redis (broker and cache) hangs; then checks
+    that every due message is sent exactly once after Redis comes back."""
     if not on_redis():
         pytest.skip("the embedded filesystem broker cannot hang: a local write fails at once")
     sequences_seed()
@@ -377,7 +374,7 @@ def test_a_hung_redis_does_not_hold_up_the_request_and_loses_nothing(tmp_path: P
     stack = Stack(root=tmp_path, var_dir=tmp_path / "var", redis_url=redis.url())
     stack.started.append(redis)
     try:
-        web = stack.web(**THROTTLED)
+        web = stack.web(**web_env)
         assert [status for status, _, _ in _posts(web, range(2))] == [201] * 2
         redis.freeze()  # SIGSTOP: connections are accepted, nothing is answered
         try:
@@ -385,7 +382,7 @@ def test_a_hung_redis_does_not_hold_up_the_request_and_loses_nothing(tmp_path: P
         finally:
             redis.thaw()  # it then runs what it had read: some "failed" hand-offs arrive late
         seconds = [round(elapsed, 2) for _, elapsed, _ in answers]
-        print(json.dumps({"posts_while_redis_hung_s": seconds}))  # noqa: T201
+        print(json.dumps({"posts_while_redis_hung_s": seconds, **web_env}))  # noqa: T201
         assert [status for status, _, _ in answers] == [201] * HUNG_POSTS
 
         # Whatever Redis got late, and whatever the sweep hands over again: sent once.
@@ -393,7 +390,28 @@ def test_a_hung_redis_does_not_hold_up_the_request_and_loses_nothing(tmp_path: P
         due = _due_now()
         assert due.count() == 3 * (2 + HUNG_POSTS)
         _assert_each_sent_once(stack, due)
-        if max(seconds) >= POST_BOUND_SECONDS:
-            raise RequestHeldUp(f"posts took {seconds} s with Redis hung")
     finally:
         stack.stop_all()
+    return seconds
+
+
+def test_a_hung_redis_does_not_hold_up_the_request_and_loses_nothing(tmp_path: Path) -> None:
+    seconds = _posts_while_redis_hangs(tmp_path, API_THROTTLE="off")
+
+    assert max(seconds) < HUNG_POST_BOUND_SECONDS, seconds
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RequestHeldUp,
+    reason=(
+        "BUG (open, apps/intake): with the throttles on, a post waits about 2.4 s while Redis "
+        "hangs: each of the two throttles waits out the cache's socket_timeout (1 s) before "
+        "failing open; the hand-off itself gives up after 0.3 s"
+    ),
+)
+def test_a_hung_redis_does_not_hold_up_a_throttled_request(tmp_path: Path) -> None:
+    seconds = _posts_while_redis_hangs(tmp_path, **THROTTLED)
+
+    if max(seconds) >= HUNG_POST_BOUND_SECONDS:
+        raise RequestHeldUp(f"posts took {seconds} s with Redis hung")
