@@ -152,12 +152,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker ----------------------------------------------------------------------------
 REDIS_URL: str | None = env.str("REDIS_URL", default=None)
+# Seconds a cache call may wait on Redis; after a failure the intake throttles stay off for
+# THROTTLE_CACHE_BREAKER_SECONDS in that process (a post matters more than a rate limit).
+CACHE_SOCKET_TIMEOUT = env.float("CACHE_SOCKET_TIMEOUT", default=0.25)
+THROTTLE_CACHE_BREAKER_SECONDS = env.float("THROTTLE_CACHE_BREAKER_SECONDS", default=10.0)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            # A cache answers in a millisecond or not at all: a hung Redis must not hold a
+            # form post for long (the throttles then fail open, see apps/intake/throttles.py).
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_SOCKET_TIMEOUT,
+                "socket_timeout": CACHE_SOCKET_TIMEOUT,
+            },
         }
     }
 else:

@@ -10,8 +10,10 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import time
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
@@ -21,6 +23,9 @@ from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from apps.leads.contact import InvalidPhoneNumber, email_normalize, phone_normalize
 
 logger = logging.getLogger(__name__)
+
+# Until when (time.monotonic()) this process skips the Redis throttles after a cache failure.
+_cache_unavailable_until = 0.0
 
 
 class IntakeRateThrottle(SimpleRateThrottle):
@@ -145,13 +150,19 @@ class IntakeThrottle(BaseThrottle):
         self._wait: float | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
+        global _cache_unavailable_until  # noqa: PLW0603 - one breaker per process, on purpose
         ip, contact = IntakeIpThrottle(), IntakeContactThrottle()
         backend = caches[DEFAULT_CACHE_ALIAS]  # the backend itself: ``cache`` is a proxy
         if not isinstance(backend, RedisCache):
             return self._allow_one_by_one(request, view, ip, contact)
+        if time.monotonic() < _cache_unavailable_until:
+            return True  # the breaker is open: no post waits on a cache that just failed
         try:
             return self._allow_on_redis(request, backend, ip, contact)
         except Exception as exc:  # noqa: BLE001 - any cache failure: let the post through
+            # A hung Redis costs each post the socket timeout; after one failure the next posts
+            # of this process skip the limits for a while instead of each waiting it out.
+            _cache_unavailable_until = time.monotonic() + settings.THROTTLE_CACHE_BREAKER_SECONDS
             logger.warning("throttle skipped, cache unavailable: %s", type(exc).__name__)
             return True
 
