@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/v1/", include("apps.payers.urls")),
     path("f/", include("apps.followups.urls")),
     path("books/", include("apps.books.urls")),
+    path("forms/", include("apps.website.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
