@@ -11,11 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.template.loader import render_to_string
 
 from apps.intake.serializers import US_STATES
 from apps.leads.models import Submission
 
 FORM_KINDS = ("contact", "verification", "book")
+# The placeholder origin of the snippets in docs/website.md.
+DOCS_API_ORIGIN = "https://api.example.org"
+SNIPPET_BLOCK = re.compile(
+    r"(<!-- snippet:(?P<name>[a-z]+) -->\n```html\n)(?P<body>.*?)(\n```\n<!-- /snippet -->)",
+    re.DOTALL,
+)
 ATTRIBUTION_FIELDS = (
     "page_url",
     "referrer",
@@ -97,3 +104,31 @@ def form_context(
         "card_max_bytes": card_max_bytes,
         "card_max_mb": card_max_bytes // (1024 * 1024),
     }
+
+
+def script_tags(*, api_origin: str) -> str:
+    """The two tags for the site's pages: the optional stylesheet and the script (versioned)."""
+    origin = api_origin.rstrip("/")
+    return (
+        f'<link rel="stylesheet" href="{origin}{settings.STATIC_URL}website/asana-forms.v1.css">\n'
+        f'<script src="{origin}{settings.STATIC_URL}website/asana-forms.v1.js" defer></script>'
+    )
+
+
+def snippet(name: str, *, api_origin: str) -> str:
+    """The HTML of one form, or of the script tags (``name="script"``)."""
+    if name == "script":
+        return script_tags(api_origin=api_origin)
+    return render_to_string(f"website/forms/{name}.html", form_context(name, api_origin=api_origin))
+
+
+def docs_with_snippets(markdown: str) -> str:
+    """``markdown`` with every ``<!-- snippet:NAME -->`` block holding the current snippet."""
+    return SNIPPET_BLOCK.sub(
+        lambda match: (
+            match.group(1)
+            + snippet(match.group("name"), api_origin=DOCS_API_ORIGIN).rstrip("\n")
+            + match.group(4)
+        ),
+        markdown,
+    )
