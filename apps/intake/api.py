@@ -120,7 +120,13 @@ def _schema(summary: str, request: type[SubmissionInput]) -> Callable[[PostHandl
             "multipart/form-data": request,
         },
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={201: SubmissionReceipt, **ERROR_RESPONSES},
+        responses={
+            201: SubmissionReceipt,
+            303: OpenApiResponse(
+                description="Only for a browser's own HTML form post: to the thank-you page."
+            ),
+            **ERROR_RESPONSES,
+        },
     )
     return decorator
 
@@ -179,7 +185,7 @@ class FormTokenApi(APIView):
         return [FormTokenThrottle()]
 
     @extend_schema(
-        operation_id="form_tokens_create",
+        operation_id="form_tokens_issue",
         summary="A render-time token for one form fill",
         description=(
             "Take one when a form is shown and send it back as `form_token`. Signed, holds "
