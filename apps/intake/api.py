@@ -9,6 +9,7 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 
 from apps.intake.exceptions import InvalidIdempotencyKey
 from apps.intake.form_tokens import form_token_filled_too_fast, form_token_issue
+from apps.intake.html_answers import wants_html
 from apps.intake.request_origin import client_ip, user_agent
 from apps.intake.serializers import (
     BookSignupInput,
@@ -73,6 +75,12 @@ class SubmissionApi(APIView):
         if not settings.API_THROTTLE:
             return []
         return [IntakeIpThrottle(), IntakeContactThrottle()]
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        # A browser asking only for text/html gets a page from html_answers; never a 406 first.
+        return super().perform_content_negotiation(request, force=force or wants_html(request))
 
     def post(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key")

@@ -213,3 +213,12 @@ def test_a_cross_origin_form_post_needs_no_csrf_token(contact_body: dict[str, An
 
     assert response.status_code == 303
     assert Submission.objects.count() == 1
+
+
+def test_a_browser_asking_only_for_html_is_answered_not_refused(
+    client: Client, contact_body: dict[str, Any]
+) -> None:
+    response = client.post(CONTACT_PATH, _form(contact_body), HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 303
+    assert Submission.objects.count() == 1
