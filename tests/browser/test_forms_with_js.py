@@ -259,3 +259,31 @@ def test_the_honeypot_is_never_visible_or_focusable(page: Any, live_server: Any)
         focused.add(page.evaluate("document.activeElement && document.activeElement.name"))
     assert "website" not in focused
     assert "first_name" in focused  # the walk did reach the forms
+
+
+def test_a_retry_after_a_lost_answer_stores_one_submission(page: Any, live_server: Any) -> None:
+    _open(page, live_server)
+    fill_contact(page)
+    attempts: list[str] = []
+
+    def lose_the_first_answer(route: Any) -> None:
+        attempts.append(route.request.headers.get("idempotency-key", ""))
+        if len(attempts) == 1:
+            route.fetch()  # the server stores it...
+            route.abort("connectionreset")  # ...and the answer never arrives
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/contact-requests/", lose_the_first_answer)
+    button = page.locator(CONTACT).get_by_role("button", name="Send message")
+
+    button.click()
+    summary = page.locator("#af-contact-summary")
+    summary.get_by_text("We could not reach our server").wait_for()
+    assert button.is_enabled()
+    button.click()
+
+    reference = _reference_shown(page)
+    assert attempts[0] == attempts[1]
+    assert Submission.objects.count() == 1
+    assert Submission.objects.get().reference == reference
