@@ -139,7 +139,7 @@ def test_a_400_from_the_server_is_shown_next_to_the_field(page: Any, live_server
     assert phone.get_attribute("aria-invalid") == "true"
     assert "af-contact-phone-error" in (phone.get_attribute("aria-describedby") or "")
     assert phone.evaluate("node => node === document.activeElement")
-    assert page.locator("#af-contact-summary").inner_text().startswith("Please check")
+    assert page.locator("#af-contact-summary").inner_text() == "Please fix the field marked above."
     assert page.locator("#af-contact-first_name-error").inner_text() == ""
     assert not Submission.objects.exists()
 

@@ -273,8 +273,8 @@
       return name !== "non_field_errors" && name !== "detail";
     }).length;
     var text = general.join(" ");
-    if (count) text = (count === 1 ? "Please check the field marked below." : "Please check the " +
-      count + " fields marked below.") + (text ? " " + text : "");
+    if (count) text = (count === 1 ? "Please fix the field marked above." : "Please fix the " +
+      count + " fields marked above.") + (text ? " " + text : "");
     this.summary.textContent = text;
     if (first) first.focus();
   };
