@@ -76,11 +76,13 @@ INSTALLED_APPS = [
     "apps.payers",
     "apps.leads",
     "apps.intake",
+    # Not last: apps.staff re-syncs roles on the post_migrate of the last app, and an app
+    # without models (this one) gets no post_migrate.
+    "apps.website",
     "apps.health",
     "apps.staff",
     "apps.followups",
     "apps.books",
-    "apps.website",
 ]
 
 MIDDLEWARE = [
