@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake clean
+.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake clean browser-deps
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -43,11 +43,25 @@ format: setup-dev
 typecheck: setup-dev
 	$(BIN)/mypy apps asana_leads
 
-pytest: setup-dev
+pytest: setup-dev browser-deps
 	$(BIN)/pytest --create-db $(PYTEST_ARGS)
+
+## browser-deps: axe-core (pinned in tests/browser/package-lock.json) for the accessibility
+## checks of the browser tests; skipped, saying so, when npm is not installed.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+browser-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(AXE); \
+	else \
+		echo "*** npm not found: axe-core NOT installed; the accessibility checks in tests/browser will SKIP (install Node.js and npm to run them) ***"; \
+	fi
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --ignore-scripts --no-audit --no-fund
+	touch $@
 
 bench-intake: setup-dev
 	$(BIN)/python bench/intake/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/browser/node_modules

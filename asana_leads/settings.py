@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "apps.payers",
     "apps.leads",
     "apps.intake",
+    # Not last: apps.staff re-syncs roles on the post_migrate of the last app, and an app
+    # without models (this one) gets no post_migrate.
+    "apps.website",
     "apps.health",
     "apps.staff",
     "apps.followups",
@@ -88,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Outside the body limit, so that its 413 reaches a plain HTML form as a page too.
+    "apps.intake.html_answers.HtmlAnswerMiddleware",
     "asana_leads.middleware.DatabaseUnavailableMiddleware",
     "apps.intake.middleware.IntakeBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -249,6 +254,7 @@ REST_FRAMEWORK: dict[str, object] = {
         "intake_ip": env.str("THROTTLE_INTAKE_IP", default="30/hour"),
         "intake_contact": env.str("THROTTLE_INTAKE_CONTACT", default="5/hour"),
         "payers": env.str("THROTTLE_PAYERS", default="300/hour"),
+        "form_tokens": env.str("THROTTLE_FORM_TOKENS", default="300/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     # ASCII-escaped JSON: an error can never fail to encode (lone surrogates in input).
@@ -288,6 +294,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = INTAKE_MAX_MULTIPART_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = INTAKE_MAX_CARD_BYTES + 1
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
+
+# --- The website's form kit (apps.website, docs/website.md) ----------------------------------
+# Where a plain HTML form (no JavaScript) lands after a successful post, e.g.
+# https://www.example.org/thank-you/ (gets ?reference=...&form=...&crisis=1). Unset: the
+# built-in page at /forms/thank-you/.
+FORMS_THANK_YOU_URL = env.str("FORMS_THANK_YOU_URL", default="")
+# The demo page /forms/demo/ is served when DEBUG is on or this is true.
+FORMS_DEMO_ENABLED = env.bool("FORMS_DEMO_ENABLED", default=False)
+# A form sent sooner than this after its render-time token was issued is stored as spam.
+FORMS_MIN_FILL_SECONDS = env.float("FORMS_MIN_FILL_SECONDS", default=3.0)
+# An older token is ignored (the post is judged as if it had none).
+FORMS_TOKEN_MAX_AGE_HOURS = env.int("FORMS_TOKEN_MAX_AGE_HOURS", default=24)
 
 # Payer matching: at or above this score a typed name resolves; below it waits for a human.
 PAYER_MATCH_THRESHOLD = env.float("PAYER_MATCH_THRESHOLD", default=88.0)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("apps.payers.urls")),
     path("f/", include("apps.followups.urls")),
     path("books/", include("apps.books.urls")),
+    path("forms/", include("apps.website.urls")),
     # Before the admin's own URLs: Admissions land on the lead queue.
     path(settings.ADMIN_URL, admin_home, name="admin-home"),
     path(settings.ADMIN_URL, admin.site.urls),

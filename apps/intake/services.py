@@ -62,6 +62,8 @@ class RequestContext:
     user_agent: str
     idempotency_key: str | None = None
     fingerprint: str = ""
+    # Its render-time token says the form was sent faster than a human could fill it.
+    filled_too_fast: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,13 @@ def submission_receive(*, kind: str, data: dict[str, Any], context: RequestConte
 
     texts = [data.get("message", ""), data.get("best_time", "")]
     assessment = crisis_assess(*texts)
-    spam_reason = Submission.SpamReason.HONEYPOT if data.get("website") else ""
+    spam_reason = (
+        Submission.SpamReason.HONEYPOT
+        if data.get("website")
+        else Submission.SpamReason.TOO_FAST
+        if context.filled_too_fast
+        else ""
+    )
     new = NewSubmission(
         kind=kind,
         contact=ContactDetails(

@@ -12,4 +12,5 @@ urlpatterns = [
         name="insurance-verifications",
     ),
     path("book-signups/", api.BookSignupApi.as_view(), name="book-signups"),
+    path("form-tokens/", api.FormTokenApi.as_view(), name="form-tokens"),
 ]

@@ -19,9 +19,11 @@ class StaffConfig(AppConfig):
 
 
 def _roles_resync(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
-    # post_migrate fires once per app; run after the last one, when every app's permissions
-    # (created by auth's own post_migrate receiver) exist.
-    if sender is not list(apps.get_app_configs())[-1]:
+    # post_migrate fires once per app that has a models module (Django skips the others); run
+    # after the last of those, when every app's permissions (created by auth's own post_migrate
+    # receiver) exist.
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is not with_models[-1]:
         return
     from django.db import connections
 
