@@ -27,7 +27,7 @@ from apps.intake.serializers import (
     SubmissionReceipt,
 )
 from apps.intake.services import RequestContext, request_fingerprint, submission_receive
-from apps.intake.throttles import IntakeThrottle
+from apps.intake.throttles import IntakeIpThrottle, IntakeThrottle
 from apps.leads.models import Submission
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
