@@ -226,7 +226,7 @@ def export_run_write(
         if out_path is not None:
             result = _write(run, out_path, record)
             file_name = out_path.name
-            expires_at = None
+            stored = False
         else:
             tmp_dir = Path(settings.VAR_DIR) / "tmp"
             tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -239,9 +239,7 @@ def export_run_write(
                     file_name = _exports_storage().save(
                         f"{name}.{run.format}", File(written, name=local.name)
                     )
-            expires_at = timezone.now() + datetime.timedelta(
-                hours=settings.EXPORT_LINK_MAX_AGE_HOURS
-            )
+            stored = True
     except Exception as exc:
         ExportRun.objects.filter(pk=run_id).update(
             status=ExportRun.Status.FAILED,
@@ -249,13 +247,16 @@ def export_run_write(
             finished_at=timezone.now(),
         )
         raise
+    finished = timezone.now()
     run.status = ExportRun.Status.DONE
     run.rows_written = result.rows
     run.size_bytes = result.size_bytes
     run.sha256 = result.sha256
     run.file_name = file_name
-    run.finished_at = timezone.now()
-    run.expires_at = expires_at
+    run.finished_at = finished
+    run.expires_at = (
+        finished + datetime.timedelta(hours=settings.EXPORT_LINK_MAX_AGE_HOURS) if stored else None
+    )
     with transaction.atomic():
         run.save(
             update_fields=[
