@@ -130,3 +130,44 @@ def test_no_phi_through_the_admin_export(
     )
     assert b"Vera" in content
     assert leaks(content.decode("utf-8")) == []
+
+
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_no_phi_in_the_sync_api(inquirers: None, channel: str) -> None:
+    from rest_framework.test import APIClient
+
+    from apps.marketing.models import ExportDestination
+    from apps.marketing.services import export_token_create
+
+    _, raw = export_token_create(
+        name="p2",
+        destination=ExportDestination.objects.create(name="d"),
+        actor=None,
+        include_inquiries=True,
+        part2_acknowledged=True,
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = client.get("/api/v1/marketing/contacts/", {"channel": channel, "signup_kind": "all"})
+    text = response.content.decode()
+    assert "Vera" in text
+    assert leaks(text) == []
+
+
+# The report names statuses in its headers ("verified"); what it must never show is PHI.
+PHI_MARKERS = tuple(m for m in MARKERS if m[0].isdigit() or m.lower().startswith("zz"))
+
+
+def test_no_phi_in_the_attribution_report(inquirers: None, marketer_client: Client) -> None:
+    from django.test import override_settings
+    from django.utils import timezone
+
+    today = timezone.localdate().isoformat()
+    url = "/admin/marketing/exportrun/attribution/"
+    with override_settings(ATTRIBUTION_MIN_GROUP=1):
+        page = marketer_client.get(url, {"start": today, "end": today}).content.decode()
+        data = marketer_client.get(url, {"start": today, "end": today, "format": "csv"})
+    assert "<svg" in page
+    for text in (page, data.content.decode()):
+        assert "spring-book" in text
+        assert [m for m in PHI_MARKERS if m.casefold() in text.casefold()] == []
