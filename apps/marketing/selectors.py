@@ -69,7 +69,8 @@ CONTACT_COLUMNS: tuple[str, ...] = (
     "latest_campaign",
 )
 # ORM names behind each column (annotations may not reuse the model's own field names).
-_COLUMN_SOURCES: tuple[str, ...] = (
+TIMESTAMP_SOURCES: tuple[str, ...] = ("x_consented_at",)
+CONTACT_SOURCES: tuple[str, ...] = (
     "first_name",
     "last_name",
     "x_email",
@@ -191,7 +192,7 @@ def marketable_contacts(
         x_consented_at=F(f"consent_{channel}_at"),
         x_wording=Coalesce(Subquery(wording), Value(""), output_field=CharField()),
     ).order_by("pk")
-    columns = ("pk", *_COLUMN_SOURCES) if with_key else _COLUMN_SOURCES
+    columns = ("pk", *CONTACT_SOURCES) if with_key else CONTACT_SOURCES
     return rows.values_list(*columns)
 
 

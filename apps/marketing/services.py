@@ -34,8 +34,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.marketing.models import ExportDestination, ExportRun, ExportToken
+from apps.marketing.pg_copy import copy_available, csv_copy_write
 from apps.marketing.selectors import (
     CONTACT_COLUMNS,
+    CONTACT_SOURCES,
+    TIMESTAMP_SOURCES,
     ContactFilters,
     Part2AcknowledgementRequired,
     export_last_cutoff,
@@ -204,12 +207,27 @@ def _progress_recorder(run_id: int, also: Progress | None) -> Progress:
 
 
 def _write(run: ExportRun, out_path: Path, progress: Progress) -> WriteResult:
-    rows = marketable_contacts_iter(filters=export_run_filters(run=run))
+    filters = export_run_filters(run=run)
     if run.format == ExportRun.Format.XLSX:
+        rows = marketable_contacts_iter(filters=filters)
         return xlsx_write(rows=rows, header=CONTACT_COLUMNS, path=out_path, progress=progress)
     with out_path.open("wb") as out:
+        if copy_available():
+            return csv_copy_write(
+                rows=marketable_contacts(filters=filters),
+                sources=CONTACT_SOURCES,
+                timestamp_sources=TIMESTAMP_SOURCES,
+                header=CONTACT_COLUMNS,
+                out=out,
+                bom=run.include_bom,
+                progress=progress,
+            )
         return csv_write(
-            rows=rows, header=CONTACT_COLUMNS, out=out, bom=run.include_bom, progress=progress
+            rows=marketable_contacts_iter(filters=filters),
+            header=CONTACT_COLUMNS,
+            out=out,
+            bom=run.include_bom,
+            progress=progress,
         )
 
 

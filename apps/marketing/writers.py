@@ -83,7 +83,9 @@ def csv_write(
     )
     if bom:
         text.write(codecs.BOM_UTF8.decode("utf-8"))
-    writer = csv.writer(text)
+    # Every field quoted, LF line ends: what PostgreSQL's COPY writes with FORCE_QUOTE (pg_copy),
+    # so both paths give the same bytes; quoting also keeps a stray CR inside its cell.
+    writer = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     count = 0
     for row in rows:

@@ -3,6 +3,7 @@ with an optional BOM, incremental exports per destination, the run recorded with
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 from pathlib import Path
@@ -113,7 +114,7 @@ def test_incremental_exports_start_where_the_last_one_stopped(
             incremental=True,
             stdout=io.StringIO(),
         )
-        return [line.split(",")[0] for line in out.read_text().splitlines()[1:]]
+        return [row[0] for row in csv.reader(out.read_text().splitlines()[1:])]
 
     first = post_person(first_name="First")
     assert export() == ["First"]
