@@ -4,6 +4,7 @@ file as the Python writer: same rows, same neutralized cells, same bytes."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -63,3 +64,38 @@ def test_copy_and_python_write_the_same_bytes(post_person: PostPerson, channel: 
     assert copy_out.getvalue() == python_out.getvalue()
     assert copied.sha256 == python.sha256
     assert b"'=HYPERLINK" in copy_out.getvalue()
+
+
+def test_a_copy_export_past_the_progress_step_completes(tmp_path: Any) -> None:
+    # Regression: recording progress mid-COPY waited forever on the connection COPY held.
+    from django.utils import timezone
+
+    from apps.leads.models import Submission
+    from apps.marketing.models import ExportRun
+    from apps.marketing.services import export_run_create, export_run_write
+    from apps.marketing.writers import PROGRESS_EVERY
+
+    now = timezone.now()
+    total = PROGRESS_EVERY + 50
+    people = Person.objects.bulk_create(
+        Person(
+            first_name=f"P{n}", email=f"p{n}@example.org", consent_email=True, consent_email_at=now
+        )
+        for n in range(total)
+    )
+    Submission.objects.bulk_create(
+        Submission(reference=f"R{n:08d}", kind="book", person=person, received_at=now)
+        for n, person in enumerate(people)
+    )
+    run = export_run_create(
+        filters=ContactFilters(channel="email"),
+        fmt="csv",
+        via=ExportRun.Via.COMMAND,
+        actor=None,
+    )
+    seen: list[int] = []
+    done = export_run_write(run_id=run.pk, out_path=tmp_path / "big.csv", progress=seen.append)
+    assert done is not None
+    assert done.rows_written == total
+    assert seen
+    assert seen[-1] >= PROGRESS_EVERY
