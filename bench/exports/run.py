@@ -277,10 +277,7 @@ def main() -> int:
             peak = max(peak, rss)
             best = (seconds, rss) if best is None or seconds < best[0] else best
         assert best is not None
-        if out.suffix == ".xlsx":
-            rows = _count_xlsx_rows(out) - 1
-        else:
-            rows = _count_csv_rows(out) - 1
+        rows = _count_xlsx_rows(out) - 1 if out.suffix == ".xlsx" else _count_csv_rows(out) - 1
         results.append(Step(label, best[0], peak, rows, out.stat().st_size))
         print(f"{label}: {best[0]:.2f}s, peak RSS {peak:.0f} MB, {rows:,} rows", flush=True)
 
