@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 CONTACT_PATH = "/api/v1/contact-requests/"
@@ -57,6 +58,32 @@ def _sequences_seed() -> None:
 
     if not Sequence.objects.exists():
         importlib.import_module("apps.followups.migrations.0002_seed_sequences").seed(apps, None)
+
+
+def staff_client_for(user: Any, client: Client | None = None) -> Client:
+    """A client logged in as ``user`` with a verified second factor, as after a real admin
+    login with password and authenticator code: the admin serves no one without it.
+
+    Gives the user a confirmed TOTP device (if they have none) and marks the session verified
+    by it (django_otp's session key)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+    client = client or Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def admin_client(admin_user: Any) -> Client:
+    """pytest-django's ``admin_client``, verified by a second factor (see staff_client_for)."""
+    return staff_client_for(admin_user)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Writes of the privacy app: re-encrypting PHI under the newest key.
+"""Writes of the privacy app: the audit log, and re-encrypting PHI under the newest key.
 
 Rotation, step by step, for operators (also in the command's help):
 1. put the new key first in ``PHI_ENCRYPTION_KEYS`` and keep the old ones after it; deploy that
@@ -9,20 +9,142 @@ Rotation, step by step, for operators (also in the command's help):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 from django.apps import apps
-from django.db import models, transaction
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models, transaction
 from django.db.models import Case, ExpressionWrapper, F, Q, Value, When
+from django.http import HttpRequest
+from django.utils import timezone
 
+from apps.intake.request_origin import client_ip, user_agent
 from apps.privacy.crypto import PhiDecryptionError, keyring
 from apps.privacy.fields import EncryptedTextField
+from apps.privacy.models import AuditEvent
 from apps.privacy.phi_files import phi_file_is_current, phi_file_names, phi_file_rotate
 
 FILES_LABEL = "files (phi storage)"
+
+# Key of the PostgreSQL advisory lock that serializes audit writers: the chain needs each new
+# row to see the one before it. Any constant works as long as nothing else uses it.
+AUDIT_CHAIN_LOCK_KEY = 0x41554454  # "AUDT"
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    target: models.Model | None = None,
+    fields: Sequence[str] = (),
+    request: HttpRequest | None = None,
+    reason: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one row to the audit log and return it.
+
+    ``actor`` is None when the system acts (a command, a worker). ``target`` is the record
+    concerned; its label is its ``audit_label`` (or ``reference``, or the username), never PHI.
+    ``fields`` names the fields seen or revealed, ``details`` holds counts, filters, field names
+    or hashes: never PHI. ``request`` gives where it came from (IP, user agent).
+
+    The row is chained to the one before it. Writers are serialized (a transaction-level
+    advisory lock on PostgreSQL, the write lock SQLite takes at BEGIN IMMEDIATE), so two
+    concurrent writers never chain to the same predecessor. When called inside a larger
+    transaction, the row commits (or rolls back) with it and the lock is held until then.
+    """
+    if action not in AuditEvent.Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    # Stored exactly as it will be read back, so the hash computed now is the hash verified later.
+    clean_details = json.loads(json.dumps(dict(details or {}), default=str, sort_keys=True))
+    event = AuditEvent(
+        actor=actor if actor is not None and actor.pk is not None else None,  # type: ignore[misc]
+        actor_username=actor.get_username() if actor is not None else "",
+        action=action,
+        fields=[str(name) for name in fields],
+        reason=reason,
+        details=clean_details,
+    )
+    if target is not None:
+        event.target_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
+        event.target_id = str(target.pk)
+        event.target_label = _audit_label(target)[:200]
+    if request is not None:
+        event.ip_address = client_ip(request)
+        event.user_agent = user_agent(request)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event.prev_hash = last or ""
+        # Taken under the lock: time order and chain order agree.
+        event.occurred_at = timezone.now()
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+    return event
+
+
+def _audit_label(target: models.Model) -> str:
+    for attribute in ("audit_label", "reference"):
+        value = getattr(target, attribute, None)
+        if value:
+            return str(value() if callable(value) else value)
+    if isinstance(target, AbstractBaseUser):
+        return target.get_username()
+    if isinstance(target, Group):
+        return target.name
+    # Never str(target): a model's __str__ may hold a patient's name.
+    return f"{target._meta.verbose_name} {target.pk}"
+
+
+@dataclass(frozen=True)
+class AuditChainReport:
+    """What ``audit_chain_verify`` found: rows checked, and the first row that breaks the
+    chain (its id and why), if any."""
+
+    checked: int
+    broken_id: int | None = None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_id is None
+
+
+def audit_chain_verify(*, batch_size: int = 2000) -> AuditChainReport:
+    """Recompute every row's hash in id order and check each row names its predecessor's
+    hash. Stops at the first row that does not fit."""
+    expected_prev = ""
+    checked = 0
+    last_id = 0
+    while True:
+        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not batch:
+            return AuditChainReport(checked=checked)
+        for event in batch:
+            if event.prev_hash != expected_prev:
+                return AuditChainReport(
+                    checked=checked,
+                    broken_id=event.pk,
+                    problem="its previous-row hash does not match the row before it "
+                    "(a row was removed, inserted or reordered)",
+                )
+            if event.compute_hash() != event.hash:
+                return AuditChainReport(
+                    checked=checked,
+                    broken_id=event.pk,
+                    problem="its content does not match its hash (the row was changed)",
+                )
+            expected_prev = event.hash
+            checked += 1
+        last_id = batch[-1].pk
 
 
 @dataclass

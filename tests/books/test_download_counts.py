@@ -15,7 +15,7 @@ from apps.books.models import BookDownload
 from apps.books.selectors import book_download_count, book_download_counts_per_day
 from apps.books.services import book_download_record
 from apps.leads.models import Submission
-from tests.conftest import BOOK_PATH
+from tests.conftest import BOOK_PATH, staff_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +33,7 @@ def two_signups(api_client: APIClient) -> tuple[Submission, Submission]:
 
 @pytest.fixture
 def staff_client(admin_user: User) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
+    return staff_client_for(admin_user)
 
 
 def test_downloads_are_counted_per_signup_and_in_all(

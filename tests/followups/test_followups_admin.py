@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from apps.followups.inbound import inbound_text_receive
 from apps.followups.models import InboundText, OutboxMessage, Sequence, SequenceStep, Suppression
 from apps.leads.models import Person
-from tests.conftest import CONTACT_PATH
+from tests.conftest import CONTACT_PATH, staff_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +36,7 @@ def _seeded_sequences(db: None) -> None:
 
 @pytest.fixture
 def staff_client(admin_user: User) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
+    return staff_client_for(admin_user)
 
 
 @pytest.fixture

@@ -10,16 +10,14 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.leads.models import Submission
-from tests.conftest import VERIFICATION_PATH
+from tests.conftest import VERIFICATION_PATH, staff_client_for
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff_client(admin_user: User) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
+    return staff_client_for(admin_user)
 
 
 @pytest.fixture
