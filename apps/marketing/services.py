@@ -47,6 +47,7 @@ from apps.marketing.selectors import (
     marketable_contacts_iter,
 )
 from apps.marketing.writers import Progress, WriteResult, csv_write, xlsx_write
+from apps.privacy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +81,7 @@ def _audit(
     actor: User | None,
     request: HttpRequest | None = None,
 ) -> None:
-    """The export's audit row (``apps.privacy.services.audit_record``, the access helper's
-    contract). Details are filters, counts and the hash: never a contact."""
-    from apps.privacy import services as privacy_services
-
-    audit_record = getattr(privacy_services, "audit_record", None)
+    """The export's audit row. Details are filters, counts and the hash: never a contact."""
     details = {
         "export_run": run.pk,
         "via": run.via,
@@ -103,10 +100,6 @@ def _audit(
         "sha256": run.sha256,
         "size_bytes": run.size_bytes,
     }
-    if audit_record is None:
-        # The audit log arrives with the access branch; until then the run row is the record.
-        logger.warning("export %s recorded on its run only: no audit log yet", run.pk)
-        return
     audit_record(
         actor=actor,
         action="export",
@@ -132,11 +125,14 @@ def export_run_create(
     part2_acknowledged: bool = False,
     bom: bool = False,
     token: ExportToken | None = None,
+    count: bool = True,
 ) -> ExportRun:
     """A queued export of the contacts ``filters`` select, up to now.
 
     Incremental runs start after the last completed run's cutoff for the same destination and
-    channel (everyone, the first time). Inquiries need ``part2_acknowledged``.
+    channel (everyone, the first time). Inquiries need ``part2_acknowledged``. ``count`` takes
+    the expected row count (progress); it costs about as much as the export's own query, so a
+    script without a progress bar skips it.
     """
     if filters.include_inquiries and not part2_acknowledged:
         raise Part2AcknowledgementRequired(
@@ -167,7 +163,7 @@ def export_run_create(
         include_bom=bom,
         cutoff_at=until,
         since_at=since_at,
-        rows_expected=marketable_contacts_count(filters=effective),
+        rows_expected=marketable_contacts_count(filters=effective) if count else None,
     )
 
 

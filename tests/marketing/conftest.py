@@ -12,7 +12,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.leads.models import Person
-from tests.conftest import BOOK_PATH, CONTACT_PATH, VERIFICATION_PATH
+from tests.conftest import BOOK_PATH, CONTACT_PATH, VERIFICATION_PATH, staff_client_for
 
 _numbers = itertools.count(1)
 
@@ -63,6 +63,4 @@ def marketer() -> User:
 
 @pytest.fixture
 def marketer_client(marketer: User) -> Client:
-    client = Client()
-    client.force_login(marketer)
-    return client
+    return staff_client_for(marketer)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.marketing.models import ExportRun
 from apps.marketing.services import export_files_expire
 from asana_leads.celery import app as celery_app
+from tests.conftest import staff_client_for
 from tests.marketing.conftest import PostPerson
 
 pytestmark = pytest.mark.django_db
@@ -136,8 +137,7 @@ def test_people_without_the_permission_get_no_export_page(
     people: None, django_user_model: type[User]
 ) -> None:
     clerk = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
-    client = Client()
-    client.force_login(clerk)
+    client = staff_client_for(clerk)
     assert client.get(EXPORT_URL).status_code == 403
     assert client.get("/admin/marketing/exportrun/attribution/").status_code == 403
 
@@ -161,7 +161,7 @@ def test_the_link_and_file_expire(
     link = re.search(r'href="(/admin/marketing/exportrun/download/[^"]+)"', page)
     assert link
     time_machine.move_to(timezone.now() + datetime.timedelta(hours=25))
-    marketer_client.force_login(marketer)  # the session itself ended long ago
+    staff_client_for(marketer, marketer_client)  # the session itself ended long ago
     assert marketer_client.get(link.group(1)).status_code == 404
     assert export_files_expire() == 1
     assert not storage.exists(run.file_name)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.followups.models import OutboxMessage, Suppression
 from apps.followups.services import outbox_deliver
 from apps.marketing.selectors import ContactFilters, marketable_contacts_count
+from tests.conftest import staff_client_for
 from tests.marketing.conftest import PostPerson
 
 pytestmark = pytest.mark.django_db
@@ -25,9 +26,7 @@ IMPORT_URL = "/admin/followups/suppression/import/"
 
 @pytest.fixture
 def staff_client(admin_user: User) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
+    return staff_client_for(admin_user)
 
 
 def _upload(client: Client, text: str) -> str:
@@ -80,8 +79,7 @@ def test_suppressed_people_never_export_and_get_no_follow_up(
 
 def test_only_staff_who_may_add_suppressions_import(django_user_model: type[User]) -> None:
     clerk = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
-    client = Client()
-    client.force_login(clerk)
+    client = staff_client_for(clerk)
     response = client.post(IMPORT_URL, {"file": io.BytesIO(b"a@example.org\n")})
     assert response.status_code == 403
     assert not Suppression.objects.exists()

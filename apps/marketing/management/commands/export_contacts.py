@@ -77,6 +77,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no such user: {options['user']!r}")
         if options["include_inquiries"]:
             self.stderr.write(PART2_NOTICE)
+        show = not options["no_progress"] and sys.stderr.isatty()
         until = _day(options["until"]) if options["until"] else None
         if until is not None:
             until -= datetime.timedelta(microseconds=1)
@@ -105,11 +106,11 @@ class Command(BaseCommand):
                     incremental=options["incremental"],
                     part2_acknowledged=options["acknowledge_part2_notice"],
                     bom=options["bom"],
+                    count=show,
                 )
         except (ValueError, ExportError, Part2AcknowledgementRequired) as exc:
             raise CommandError(str(exc)) from exc
         total = run.rows_expected or 0
-        show = not options["no_progress"] and sys.stderr.isatty()
         started = timezone.now()
 
         def progress(rows: int) -> None:
