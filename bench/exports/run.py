@@ -224,7 +224,8 @@ def main() -> int:
         print(f"seeding {args.rows:,} marketable contacts into {args.database} ...", flush=True)
         _psql(args.database, "-c", f"DROP DATABASE IF EXISTS {args.database}")
         _psql(args.database, "-c", f"CREATE DATABASE {args.database}")
-        subprocess.run([str(PYTHON), "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    subprocess.run([str(PYTHON), "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    if not args.skip_seed:
         started = time.perf_counter()
         _seed(database_url, args.rows)
         print(f"seeded in {time.perf_counter() - started:.1f}s", flush=True)
