@@ -98,6 +98,59 @@ def csv_write(
     return WriteResult(rows=count, size_bytes=sink.size, sha256=sink.digest.hexdigest())
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _xlsx_text(value: str) -> str:
+    # Characters XML 1.0 cannot carry are dropped; CR is kept as a reference (a bare one would
+    # be read back as LF).
+    return _XML_INVALID.sub("", value).translate(_XML_ESCAPES)
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="contacts" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    ),
+}
+
+
 def xlsx_write(
     *,
     rows: Iterable[Sequence[Any]],
@@ -105,23 +158,47 @@ def xlsx_write(
     path: Path,
     progress: Progress | None = None,
 ) -> WriteResult:
-    """An XLSX file (openpyxl write-only: rows go to a temporary file, not a tree in memory).
+    """An XLSX file with one sheet, every cell an inline string (times as ISO 8601 UTC),
+    streamed row by row into the zip: nothing but the current row is held in memory.
 
-    Every cell is written as text (times as ISO 8601 UTC). openpyxl stores a string starting
-    with ``=`` as a formula; neutralized cells never start with one.
+    The sheet's XML is written here rather than through openpyxl's write-only mode: without
+    lxml (not installed) openpyxl spends ~24 us per cell, five minutes of CPU for a million
+    contacts; this writer is ~20x faster, and openpyxl reads its files (tests).
     """
-    from openpyxl import Workbook
+    import zipfile
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("contacts")
-    sheet.append(list(header))
     count = 0
-    for row in rows:
-        sheet.append([_cell(value) for value in row])
-        count += 1
-        if progress is not None and count % PROGRESS_EVERY == 0:
-            progress(count)
-    workbook.save(str(path))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, content in _XLSX_PARTS.items():
+            archive.writestr(name, content)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as raw:
+            sheet = io.BufferedWriter(raw, buffer_size=1 << 20)  # type: ignore[arg-type]
+            sheet.write(
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b"<sheetData>"
+            )
+            prefixes = [
+                f'<c r="{_column_letter(i)}{{}}" t="inlineStr"><is><t xml:space="preserve">'
+                for i in range(len(header))
+            ]
+            end = "</t></is></c>"
+
+            def row_xml(number: int, values: Sequence[str]) -> bytes:
+                cells = "".join(
+                    prefix.format(number) + _xlsx_text(value) + end
+                    for prefix, value in zip(prefixes, values, strict=True)
+                )
+                return f'<row r="{number}">{cells}</row>'.encode()
+
+            sheet.write(row_xml(1, list(header)))
+            for row in rows:
+                count += 1
+                sheet.write(row_xml(count + 1, [_cell(value) for value in row]))
+                if progress is not None and count % PROGRESS_EVERY == 0:
+                    progress(count)
+            sheet.write(b"</sheetData></worksheet>")
+            sheet.flush()
     digest = hashlib.sha256()
     with path.open("rb") as saved:
         for block in iter(lambda: saved.read(1 << 20), b""):
