@@ -315,6 +315,7 @@ def main() -> int:
     (RESULTS / "latest.json").write_text(json.dumps(record, indent=2) + "\n")
     for _, _, out in steps:
         out.unlink(missing_ok=True)
+    work.rmdir()
     if not args.keep:
         _psql(args.database, "-c", f"DROP DATABASE IF EXISTS {args.database}")
     return 0 if all(checks.values()) else 1
