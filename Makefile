@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake clean browser-deps
+.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake bench-exports clean browser-deps
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -62,6 +62,10 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 
 bench-intake: setup-dev
 	$(BIN)/python bench/intake/run.py
+
+## make bench-exports: 1M marketable contacts on PostgreSQL; COPY vs export_contacts CSV/XLSX.
+bench-exports: setup-dev
+	$(BIN)/python bench/exports/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/browser/node_modules

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "apps.followups",
     "apps.books",
     "apps.admissions",
+    "apps.marketing",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=5.0),
         "options": {"queue": "alerts", "expires": 30},
     },
+    "marketing-export-files-expire": {
+        "task": "marketing.export_files_expire",
+        "schedule": 3600.0,
+        "options": {"queue": "exports", "expires": 1800},
+    },
 }
 
 # --- Public API -------------------------------------------------------------------------------
@@ -255,6 +261,7 @@ REST_FRAMEWORK: dict[str, object] = {
         "intake_contact": env.str("THROTTLE_INTAKE_CONTACT", default="5/hour"),
         "payers": env.str("THROTTLE_PAYERS", default="300/hour"),
         "form_tokens": env.str("THROTTLE_FORM_TOKENS", default="300/hour"),
+        "export_sync": env.str("THROTTLE_EXPORT_SYNC", default="600/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     # ASCII-escaped JSON: an error can never fail to encode (lone surrogates in input).
@@ -376,6 +383,21 @@ STORAGES: dict[str, dict[str, object]] = {
         },
     },
 }
+# Marketing export files: private, reached only through a signed, expiring admin link.
+EXPORTS_DIR = Path(env.str("EXPORTS_DIR", default=str(VAR_DIR / "exports")))
+STORAGES["exports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": str(EXPORTS_DIR),
+        "base_url": None,
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    },
+}
+EXPORT_LINK_MAX_AGE_HOURS = env.int("EXPORT_LINK_MAX_AGE_HOURS", default=24)
+EXPORT_TASK_TIME_LIMIT = env.int("EXPORT_TASK_TIME_LIMIT", default=3600)
+EXPORT_SYNC_PAGE_SIZE = env.int("EXPORT_SYNC_PAGE_SIZE", default=1000)
+ATTRIBUTION_MIN_GROUP = env.int("ATTRIBUTION_MIN_GROUP", default=5)
 PHI_STORAGE_S3_BUCKET: str | None = env.str("PHI_STORAGE_S3_BUCKET", default=None)
 if PHI_STORAGE_S3_BUCKET:
     STORAGES["phi"] = {

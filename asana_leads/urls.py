@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("apps.intake.urls")),
     path("api/v1/", include("apps.payers.urls")),
+    path("api/v1/", include("apps.marketing.urls")),
     path("f/", include("apps.followups.urls")),
     path("books/", include("apps.books.urls")),
     path("forms/", include("apps.website.urls")),

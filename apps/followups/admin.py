@@ -13,10 +13,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 
 from apps.followups.inbound import START_HELD
 from apps.followups.models import (
@@ -210,6 +213,22 @@ class SequenceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 # --- Suppression list -------------------------------------------------------------------------
 
 
+class SuppressionImportForm(forms.Form):
+    file = forms.FileField(
+        help_text="CSV with email addresses and/or phone numbers, in any columns.",
+    )
+    source = forms.CharField(max_length=60, required=False, help_text="e.g. the list's name")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > SUPPRESSION_IMPORT_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 20 MB.")
+        return upload
+
+
+SUPPRESSION_IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
 class SuppressionAddForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Suppression
@@ -247,6 +266,46 @@ class SuppressionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ordering = ("-created_at",)
     form = SuppressionAddForm
     readonly_fields = ("created_at", "created_by")
+    change_list_template = "admin/marketing/suppression_change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:  # type: ignore[override]
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="followups_suppression_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Import a list (CSV of emails and/or phones); every entry is normalized and added by
+        the same service as one typed here."""
+        from apps.marketing.services import suppression_file_lines, suppression_list_import
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = SuppressionImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            report = suppression_list_import(
+                lines=suppression_file_lines(form.cleaned_data["file"]),
+                actor=request.user if isinstance(request.user, User) else None,
+                source=form.cleaned_data.get("source") or "import",
+            )
+            summary = f"{report.added} added, {report.already} already on the list."
+            if report.invalid_lines:
+                shown = ", ".join(str(n) for n in report.invalid_lines[:20])
+                more = "…" if len(report.invalid_lines) > 20 else ""  # noqa: PLR2004
+                summary += f" No email or phone on line(s) {shown}{more}."
+            messages.success(request, summary)
+            return HttpResponseRedirect(reverse("admin:followups_suppression_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import a suppression list",
+            "opts": self.model._meta,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/marketing/suppression_import.html", context)
 
     def get_fields(self, request: HttpRequest, obj: Suppression | None = None) -> tuple[str, ...]:
         if obj is None:

@@ -69,6 +69,20 @@ class Person(models.Model):
                 name="person_has_email_or_phone",
             ),
         ]
+        indexes = [
+            # Marketing exports (apps.marketing.selectors): marketable people per channel, by
+            # consent time (date ranges and incremental list syncs).
+            models.Index(
+                fields=["consent_email_at"],
+                name="person_marketable_email",
+                condition=Q(consent_email=True, do_not_contact=False, part2_restricted=False),
+            ),
+            models.Index(
+                fields=["consent_sms_at"],
+                name="person_marketable_sms",
+                condition=Q(consent_sms=True, do_not_contact=False, part2_restricted=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

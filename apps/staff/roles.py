@@ -22,6 +22,11 @@ COMPLIANCE = "Compliance"
 CUSTOM_PERMISSIONS: dict[str, tuple[str, str]] = {
     "leads.reveal_phi": ("leads.submission", "Can reveal PHI (audited)"),
     "leads.assign_submission": ("leads.submission", "Can assign submissions to staff"),
+    "marketing.export_contacts": ("marketing.exportdestination", "Can export marketable contacts"),
+    "marketing.view_attribution_report": (
+        "marketing.exportdestination",
+        "Can view the attribution report",
+    ),
 }
 
 _ADMISSIONS = frozenset(
@@ -75,6 +80,11 @@ _MANAGER = _ADMISSIONS | frozenset(
         # Reports and the audit log.
         "marketing.export_contacts",
         "marketing.view_attribution_report",
+        "marketing.view_exportrun",
+        "marketing.view_exportdestination",
+        "marketing.add_exportdestination",
+        "marketing.view_exporttoken",
+        "marketing.add_exporttoken",
         "privacy.view_auditevent",
     }
 )
@@ -83,6 +93,12 @@ _MARKETING = frozenset(
     {
         "marketing.export_contacts",
         "marketing.view_attribution_report",
+        # Export runs (progress, download links), destinations, sync tokens: no PHI.
+        "marketing.view_exportrun",
+        "marketing.view_exportdestination",
+        "marketing.add_exportdestination",
+        "marketing.view_exporttoken",
+        "marketing.add_exporttoken",
         "payers.view_payer",
         # Download counts per signup (reference, time, browser): no PHI.
         "books.view_bookdownload",
