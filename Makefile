@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake clean
+.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake bench-admin clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -48,6 +48,10 @@ pytest: setup-dev
 
 bench-intake: setup-dev
 	$(BIN)/python bench/intake/run.py
+
+## make bench-admin: the admin at 1,000,000 leads on PostgreSQL (database bench_admin, seeded once).
+bench-admin: setup-dev
+	$(BIN)/python bench/admin/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
