@@ -349,7 +349,23 @@ class BulkCreateSink:
         return list(range(top + 1, top + 1 + count))
 
     def write(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-        model._default_manager.bulk_create([model(**row) for row in rows], batch_size=500)
+        if not rows:
+            return
+        objs = [model(**row) for row in rows]
+        model._default_manager.bulk_create(objs, batch_size=500)
+        # bulk_create stamps auto_now(_add) fields with the current time; a generated history
+        # keeps its own (a person created with their first submission, months ago).
+        stamped = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+            and f.attname in rows[0]
+        ]
+        if stamped:
+            for obj, row in zip(objs, rows, strict=True):
+                for attname in stamped:
+                    setattr(obj, attname, row[attname])
+            model._default_manager.bulk_update(objs, stamped, batch_size=500)
 
 
 def sink_for_connection(now: datetime.datetime) -> RowSink:

@@ -77,6 +77,7 @@ def test_it_writes_the_requested_leads_as_valid_rows_and_reports_progress() -> N
     for person in Person.objects.prefetch_related("submissions"):
         times = sorted(s.received_at for s in person.submissions.all())
         assert person.first_touch_at == times[0]
+        assert person.created_at == times[0]
         assert person.last_submission_at == times[-1]
 
 
