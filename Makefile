@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake bench-exports clean browser-deps
+.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake bench-exports bench-admin clean browser-deps
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -66,6 +66,9 @@ bench-intake: setup-dev
 ## make bench-exports: 1M marketable contacts on PostgreSQL; COPY vs export_contacts CSV/XLSX.
 bench-exports: setup-dev
 	$(BIN)/python bench/exports/run.py $(BENCH_ARGS)
+## make bench-admin: the admin at 1,000,000 leads on PostgreSQL (database bench_admin, seeded once).
+bench-admin: setup-dev
+	$(BIN)/python bench/admin/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/browser/node_modules
