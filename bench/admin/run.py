@@ -61,22 +61,20 @@ class Case:
     baseline: bool = False
 
 
-# The pages, with the stock admin's URLs and filter parameters. When the triage admin changes
-# them (its own filter parameter names, a queue view), adjust them here and nowhere else.
+# The pages, with the triage admin's URLs and filter parameters (apps/admissions/queue.py).
+# When the admin changes them, adjust them here and nowhere else.
 QUEUE = "leads/submission/"
 CASES: tuple[Case, ...] = (
     Case("baseline: admin index", "", baseline=True),
     Case("queue (changelist)", QUEUE),
-    Case("filter: payer", QUEUE, {"payer__id__exact": "{payer_id}"}),
-    Case("filter: in-network", QUEUE, {"payer__in_network__exact": "1"}),
-    Case("filter: status", QUEUE, {"status__exact": "verifying"}),
-    Case("filter: form", QUEUE, {"kind__exact": "verification"}),
-    Case("filter: assignee", QUEUE, {"assignee__id__exact": "{assignee_id}"}),
-    Case(
-        "filter: date range (7 days)",
-        QUEUE,
-        {"received_at__gte": "{week_ago}", "received_at__lt": "{tomorrow}"},
-    ),
+    Case("filter: payer", QUEUE, {"payer": "{payer_id}"}),
+    Case("filter: in-network", QUEUE, {"in_network": "yes"}),
+    Case("filter: status", QUEUE, {"queue": "verifying"}),
+    Case("filter: form", QUEUE, {"form": "verification"}),
+    Case("filter: assignee", QUEUE, {"assignee": "{assignee_id}"}),
+    Case("filter: SLA breached", QUEUE, {"sla": "breached"}),
+    Case("filter: date range (7 days)", QUEUE, {"received": "7d"}),
+    Case("filter: treatment interest", QUEUE, {"treatment": "alcohol"}),
     Case("search: phone", QUEUE, {"q": "{phone}"}),
     Case("search: email", QUEUE, {"q": "{email}"}),
     Case("search: reference", QUEUE, {"q": "{reference}"}),
