@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake bench-exports bench-admin clean browser-deps
+.PHONY: run test setup setup-dev lint format typecheck pytest check-python bench-intake bench-exports bench-admin clean browser-deps screenshots
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -72,3 +72,7 @@ bench-admin: setup-dev
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/browser/node_modules
+
+## make screenshots: re-take the screenshots under docs/screenshots/ (the browser tests that take them).
+screenshots: setup-dev browser-deps
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest --create-db tests/browser/test_admin_triage.py tests/browser/test_forms_accessibility.py
