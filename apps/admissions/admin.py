@@ -240,7 +240,11 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def assignee_name(self, obj: Submission) -> str:
         return obj.assignee.get_username() if obj.assignee else "—"
 
-    @admin.action(description="Assign to me")
+    def has_work_permission(self, request: HttpRequest) -> bool:
+        # Working a lead (taking it, logging a touch) is a change; Compliance only looks.
+        return request.user.has_perm("leads.change_submission")
+
+    @admin.action(description="Assign to me", permissions=["work"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         done = 0
         for submission in queryset.select_related(None).only("pk", "reference", "assignee_id"):
@@ -272,7 +276,9 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("leads.assign_submission")
 
-    @admin.action(description="Log a touch (I have reached out): stops escalations")
+    @admin.action(
+        description="Log a touch (I have reached out): stops escalations", permissions=["work"]
+    )
     def log_touch(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         from apps.leads.services import submission_touch
 

@@ -44,7 +44,10 @@ class ConsentInline(ReadOnlyInline):
 
 
 def _revocation_action(channels: tuple[str, ...], label: str) -> Any:
-    @admin.action(description=f"Record a revocation heard on the phone: {label}")
+    @admin.action(
+        description=f"Record a revocation heard on the phone: {label}",
+        permissions=["record_revocation"],
+    )
     def action(model_admin: PersonAdmin, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         from apps.followups.inbound import consent_revocation_record_by_staff
 
@@ -72,3 +75,8 @@ class PersonAdmin(ReadOnlyAdmin):
         _revocation_action(("calls",), "calls"),
         _revocation_action(("email", "sms", "calls"), "all contact"),
     )
+
+    def has_record_revocation_permission(self, request: HttpRequest) -> bool:
+        # Recording what a person said on the phone is staff working a lead; Compliance and
+        # Marketing only look.
+        return request.user.has_perm("leads.change_person")

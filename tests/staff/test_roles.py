@@ -266,3 +266,30 @@ def test_migrate_puts_the_roles_back_and_audits_it() -> None:
     sync = AuditEvent.objects.filter(details__change="roles_sync").latest("id")
     assert sync.actor is None
     assert sync.details["roles"]["Marketing"] == {"added": [], "removed": ["leads.view_submission"]}
+
+
+def test_compliance_cannot_run_the_actions_that_work_a_lead(
+    client_for: Callable[[str], Client], verification: Submission
+) -> None:
+    compliance, admissions = client_for("Compliance"), client_for("Admissions")
+    working = ("assign_to_me", "log_touch")
+    revocations = ("revoke_sms", "revoke_email_sms_calls")
+
+    def offered(client: Client, path: str) -> set[str]:
+        page = client.get(path)
+        assert page.status_code == 200
+        form = page.context.get("action_form")  # None when no action is offered at all
+        return {name for name, _ in form.fields["action"].choices} if form else set()
+
+    assert not offered(compliance, "/admin/leads/submission/") & set(working)
+    assert not offered(compliance, "/admin/leads/person/") & set(revocations)
+    assert set(working) <= offered(admissions, "/admin/leads/submission/")
+    assert set(revocations) <= offered(admissions, "/admin/leads/person/")
+
+    refused = compliance.post(
+        "/admin/leads/submission/",
+        {"action": "log_touch", "_selected_action": [verification.pk]},
+    )
+    verification.refresh_from_db()
+    assert refused.status_code in (200, 302)
+    assert verification.first_touched_at is None
