@@ -150,37 +150,37 @@ _RELATED_ACCESSOR: dict[tuple[type[models.Model], type[models.Model]], str] = {
 }
 
 
-@receiver(m2m_changed, sender=User.groups.through, dispatch_uid="audit_user_groups")
-def _audit_user_groups(
-    sender: Any,
-    instance: models.Model,
-    action: str,
-    model: type[models.Model],
-    pk_set: set[Any] | None,
-    **kwargs: Any,
-) -> None:
-    _audit_m2m("user_groups", instance, model, action, pk_set)
+def _m2m_auditor(relation: str) -> Any:
+    """A receiver that audits changes of one permission relation, named ``relation``."""
+
+    def receiver_(
+        sender: Any,
+        instance: models.Model,
+        action: str,
+        model: type[models.Model],
+        pk_set: set[Any] | None,
+        **kwargs: Any,
+    ) -> None:
+        _audit_m2m(relation, instance, model, action, pk_set)
+
+    return receiver_
 
 
-@receiver(m2m_changed, sender=User.user_permissions.through, dispatch_uid="audit_user_permissions")
-def _audit_user_permissions(
-    sender: Any,
-    instance: models.Model,
-    action: str,
-    model: type[models.Model],
-    pk_set: set[Any] | None,
-    **kwargs: Any,
-) -> None:
-    _audit_m2m("user_permissions", instance, model, action, pk_set)
-
-
-@receiver(m2m_changed, sender=Group.permissions.through, dispatch_uid="audit_group_permissions")
-def _audit_group_permissions(
-    sender: Any,
-    instance: models.Model,
-    action: str,
-    model: type[models.Model],
-    pk_set: set[Any] | None,
-    **kwargs: Any,
-) -> None:
-    _audit_m2m("group_permissions", instance, model, action, pk_set)
+# The three relations that grant permissions: a user's groups, a user's own permissions and a
+# group's permissions. Kept as module attributes: signals hold receivers weakly.
+_audit_user_groups = _m2m_auditor("user_groups")
+_audit_user_permissions = _m2m_auditor("user_permissions")
+_audit_group_permissions = _m2m_auditor("group_permissions")
+m2m_changed.connect(
+    _audit_user_groups, sender=User.groups.through, dispatch_uid="audit_user_groups"
+)
+m2m_changed.connect(
+    _audit_user_permissions,
+    sender=User.user_permissions.through,
+    dispatch_uid="audit_user_permissions",
+)
+m2m_changed.connect(
+    _audit_group_permissions,
+    sender=Group.permissions.through,
+    dispatch_uid="audit_group_permissions",
+)
