@@ -279,3 +279,29 @@ def test_managers_see_who_revealed_what_on_the_lead_page(
 
 def test_coordinators_do_not_get_the_access_log(client: Client, lead: Submission) -> None:
     assert 'id="access-log"' not in client.get(_page(lead)).content.decode()
+
+
+def test_the_page_shows_where_the_lead_came_from(
+    client: Client, api_client: APIClient, contact_body: dict[str, Any]
+) -> None:
+    api_client.post(
+        "/api/v1/contact-requests/",
+        {
+            **contact_body,
+            "utm_source": "google",
+            "utm_medium": "cpc",
+            "utm_campaign": "detox-orange-county",
+            "gclid": "Cj0KCQ-test",
+            "page_url": "https://asanarecovery.example/verify-insurance/",
+            "referrer": "https://www.google.com/",
+        },
+        format="json",
+    )
+    lead = Submission.objects.get()
+
+    html = client.get(_page(lead)).content.decode()
+
+    assert "google / cpc" in html
+    assert "detox-orange-county" in html
+    assert "Google Ads" in html
+    assert "https://asanarecovery.example/verify-insurance/" in html
