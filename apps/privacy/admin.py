@@ -50,22 +50,8 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     show_full_result_count = False
     list_per_page = 100
     actions = ("export_csv",)
-    readonly_fields = (
-        "occurred_at",
-        "actor",
-        "actor_username",
-        "action",
-        "target_type",
-        "target_id",
-        "target_label",
-        "fields",
-        "ip_address",
-        "user_agent",
-        "reason",
-        "details",
-        "prev_hash",
-        "hash",
-    )
+    # Every column of the export, with the actor as a link instead of the row id.
+    readonly_fields = ("occurred_at", "actor", *EXPORT_COLUMNS[2:])
     fields = readonly_fields
 
     @admin.display(description="Fields")
