@@ -14,6 +14,8 @@ from typing import Any
 BASELINE_PATH = "/bench/baseline-leads/"
 CONTACT_PATH = "/api/v1/contact-requests/"
 VERIFICATION_PATH = "/api/v1/insurance-verifications/"
+FLOOR_DRF_PATH = "/bench/floor/drf-only/"
+FLOOR_VALIDATE_PATH = "/bench/floor/contact-validate-only/"
 
 # What people type: a misspelling (fuzzy match), a slug, a regional Blue, a plan name.
 PAYERS = ("Signa", "aetna", "Blue Cross of Texas", "UHC Choice Plus")
@@ -94,6 +96,13 @@ TARGETS: dict[str, tuple[str, dict[str, Any]]] = {
     "contact": (CONTACT_PATH, _CONTACT),
     "verification": (VERIFICATION_PATH, _VERIFICATION),
 }
+# Floors (``run.py --floors``), not targets: what a contact post would cost if the endpoint did
+# only part of its work, to show how much of the ratio the framework alone takes.
+FLOORS: dict[str, tuple[str, dict[str, Any]]] = {
+    "floor_drf": (FLOOR_DRF_PATH, _CONTACT),
+    "floor_validate": (FLOOR_VALIDATE_PATH, _CONTACT),
+}
+BODIES = {**TARGETS, **FLOORS}
 
 _PLACEHOLDER = re.compile(r"__([A-Z]+)__")
 THREAD_STRIDE = 400_000  # the same as post_json.lua
@@ -101,7 +110,7 @@ THREAD_STRIDE = 400_000  # the same as post_json.lua
 
 def template(kind: str) -> str:
     """The JSON body of ``kind`` with its placeholders, as wrk reads it."""
-    return json.dumps(TARGETS[kind][1], separators=(",", ":"))
+    return json.dumps(BODIES[kind][1], separators=(",", ":"))
 
 
 # Valid Southern and Northern California area codes: each holds 800 x 10,000 numbers.

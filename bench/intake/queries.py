@@ -12,6 +12,10 @@ prints one ``QUERIES_RESULT {json}`` line. For each target (baseline, contact, v
   client (no HTTP server, one process), and the part of it spent waiting for PostgreSQL
   (sum of libpq round trips, from the trace's timestamps).
 
+- ``phases``: Python CPU per post (``time.process_time``, this process only: PostgreSQL's own
+  CPU is not in it) spent inside each named step of the service, inclusive of the steps it
+  calls, and for the whole post; no profiler, so the figures are not inflated by one.
+
 ``--profile DIR`` also writes a cProfile summary per target (``profile-<target>.txt``).
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime
+import importlib
 import io
 import json
 import os
@@ -28,6 +33,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +95,56 @@ class Tracer:
                 trips.append((sent_what, at - sent_at))
                 sent_at = None
         return trips
+
+
+# (label, module, attribute path): each is looked up where its caller finds it, so the wrapper
+# sees every call. Nested steps are inclusive: "store" contains "person" and "consents".
+PHASES: tuple[tuple[str, str, str], ...] = (
+    ("DRF validation (is_valid)", "apps.intake.serializers", "SubmissionInput.is_valid"),
+    ("crisis detection", "apps.intake.services", "crisis_assess"),
+    ("payer matching", "apps.intake.services", "payer_match"),
+    ("store: person, submission, consents", "apps.intake.services", "submission_store"),
+    ("  of which person find-or-create", "apps.leads.services", "person_find_or_create"),
+    ("  of which consent evidence", "apps.leads.services", "_consent_evidence_record"),
+    ("follow-up planning (in the transaction)", "apps.followups.services", "followups_plan"),
+    ("COMMIT", "django.db", "connection.commit"),
+    ("Celery hand-over (after commit)", "apps.followups.services", "outbox_hand_over"),
+)
+
+
+@contextmanager
+def _phase_clocks(totals: dict[str, float]) -> Iterator[None]:
+    """Wrap each PHASES callable with a process-time accumulator; restore them after."""
+    restore: list[tuple[Any, str, Any]] = []
+
+    def clocked(label: str, inner: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.process_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                totals[label] += time.process_time() - began
+
+        return wrapper
+
+    try:
+        for label, module_name, path in PHASES:
+            owner: Any = importlib.import_module(module_name)
+            *parents, name = path.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent)
+            # Own attribute (restored as it was) or inherited / a method of a connection
+            # (restored by deleting the shadowing attribute).
+            own = name in vars(owner) if isinstance(owner, type) else not parents
+            restore.append((owner, name, getattr(owner, name) if own else None))
+            setattr(owner, name, clocked(label, getattr(owner, name)))
+        yield
+    finally:
+        for owner, name, original in reversed(restore):
+            if original is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
 
 def _stamp_seconds(stamp: str) -> float:
@@ -151,7 +208,21 @@ def measure(kind: str, client: Client, requests: int, profile_dir: Path | None) 
             for slot, (_, seconds) in zip(per_trip, seen, strict=True):
                 slot.append(seconds)
 
+    # Python CPU per phase, no profiler (the baseline has none of these steps).
+    phases: dict[str, float] = {}
+    if kind != "baseline":
+        totals = dict.fromkeys((label for label, _, _ in PHASES), 0.0)
+        began = time.process_time()
+        with _phase_clocks(totals):
+            for _ in range(requests):
+                k += 1
+                _post(client, kind, k)
+        whole = time.process_time() - began
+        phases = {label: round(seconds * 1000 / requests, 3) for label, seconds in totals.items()}
+        phases["the whole post (Python, in-process)"] = round(whole * 1000 / requests, 3)
+
     result: dict[str, Any] = {
+        "phases": phases,
         "captured_count": len(statements),
         "captured": statements,
         "round_trips_count": len(trips),

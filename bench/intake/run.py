@@ -74,10 +74,14 @@ MAX_WAIT_QUIET = 900
 
 # The order of the issue: (a), (b), (c), then (a) again (the machine is shared and noisy).
 SEQUENCE = ("baseline", "contact", "verification", "baseline")
+# --floors: the floors run between (c) and the second (a), inside the same pair of baselines.
+SEQUENCE_WITH_FLOORS = ("baseline", "contact", "verification", *bodies.FLOORS, "baseline")
 LABELS = {
     "baseline": "(a) baseline: bare Django view, JSON parse + 1 INSERT",
     "contact": "(b) POST /api/v1/contact-requests/",
     "verification": "(c) POST /api/v1/insurance-verifications/ (JSON, no card)",
+    "floor_drf": "floor: DRF parses the contact body, answers 201",
+    "floor_validate": "floor: + the contact contract validated, no storage",
 }
 
 
@@ -447,8 +451,8 @@ def _ensure_alive(proc: subprocess.Popen[bytes], kind: str) -> None:
 def preflight(base: str) -> dict[str, Any]:
     """One post per target before any load: a misconfigured body fails here, loudly."""
     answers: dict[str, Any] = {}
-    for index, kind in enumerate(bodies.TARGETS):
-        path, _ = bodies.TARGETS[kind]
+    for index, kind in enumerate(bodies.BODIES):
+        path, _ = bodies.BODIES[kind]
         status, text = http("POST", base + path, bodies.fill(kind, 99_000_000 + index))
         if status != 201:
             raise BenchError(f"preflight POST {path} answered {status}: {text[:500]}")
@@ -569,10 +573,17 @@ def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
     base_cpus = [_cpu_per_request(r) for r in baselines if _cpu_per_request(r)]
     base_cpu = sum(base_cpus) / len(base_cpus) if base_cpus else 0.0
     targets: dict[str, Any] = {}
+    floors: dict[str, Any] = {}
     for run in runs:
         if run["target"] == "baseline":
             continue
         ratio = run["rps"] / base_rps if base_rps else 0.0
+        if run["target"] in bodies.FLOORS:
+            floors[run["target"]] = {
+                "cpu_ratio": round(base_cpu / _cpu_per_request(run), 3) if base_cpu else None,
+                "ratio": round(ratio, 3),
+            }
+            continue
         targets[run["target"]] = {
             # Noise-robust cross-check: the ratio of CPU per request (gunicorn + PostgreSQL +
             # wrk), which is what decides req/s on a saturated 2-core machine.
@@ -590,6 +601,7 @@ def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "baseline_rps_mean": round(base_rps, 1),
         "baseline_spread": round(spread, 3),
         "targets": targets,
+        "floors": floors,
         "valid": valid,
         "targets_met": met,
     }
@@ -628,6 +640,14 @@ def _print_queries(queries: dict[str, Any]) -> None:
             f"{q['ms_per_request']:.2f} ms/post, of which waiting for PostgreSQL "
             f"{q['db_wait_ms']:.2f} ms"
         )
+    print("\n== Python CPU per post by step (in-process, no profiler; steps are inclusive)")
+    for kind, q in queries["targets"].items():
+        if q.get("phases"):
+            print(f"  {kind}:")
+            whole = q["phases"].get("the whole post (Python, in-process)") or 0.0
+            for label, ms in q["phases"].items():
+                share = f"{ms / whole:5.0%}" if whole else ""
+                print(f"    {ms:7.3f} ms {share}  {label}")
     print("\n== PostgreSQL round trips of one post (median ms each, in-process)")
     for kind, q in queries["targets"].items():
         print(f"  {kind}:")
@@ -669,6 +689,13 @@ def _print_load(result: dict[str, Any]) -> None:
         print("  INVALID RUN: errors above; these figures are not a measurement.")
     else:
         print(f"  targets {'MET' if v['targets_met'] else 'NOT MET'}")
+    if v.get("floors"):
+        print("\n== floors (not targets): the ratio a contact post could reach at best")
+        for kind, f in v["floors"].items():
+            print(
+                f"  {LABELS[kind]:<62} ratio {f['ratio']:.2f}"
+                + (f"  (CPU-per-request ratio {f['cpu_ratio']:.2f})" if f.get("cpu_ratio") else "")
+            )
     if result.get("unloaded"):
         print("\n== supplementary: 1 connection (no queueing), not part of the targets")
         for kind, run in result["unloaded"].items():
@@ -695,7 +722,7 @@ class Loader:
     def run(
         self, kind: str, *, seconds: int, threads: int, connections: int, phase: str
     ) -> tuple[dict[str, Any], str]:
-        path, _ = bodies.TARGETS[kind]
+        path, _ = bodies.BODIES[kind]
         template = self.work / f"{kind}.json"
         if not template.exists():
             template.write_text(bodies.template(kind))
@@ -744,12 +771,12 @@ def load(
     runs: list[dict[str, Any]] = []
     raw_outputs: dict[str, str] = {}
     shape = {"threads": args.threads, "connections": args.connections}
-    for position, kind in enumerate(SEQUENCE):
+    for position, kind in enumerate(SEQUENCE_WITH_FLOORS if args.floors else SEQUENCE):
         if args.warmup:
             loader.run(kind, seconds=args.warmup, phase="warmup", **shape)
         summary, text = loader.run(kind, seconds=args.duration, phase="measured", **shape)
         runs.append(
-            {"target": kind, "position": position, "path": bodies.TARGETS[kind][0], **summary}
+            {"target": kind, "position": position, "path": bodies.BODIES[kind][0], **summary}
         )
         raw_outputs[f"{position}-{kind}"] = text
         result["wrk_command_example"] = loader.last_command
@@ -778,6 +805,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--floors",
+        action="store_true",
+        help="also measure the floors: the contact endpoint reduced to DRF alone, and to DRF "
+        "plus validation (no storage), between (c) and the second (a)",
+    )
     parser.add_argument("--db-name", default=DB_NAME_PREFIX)
     parser.add_argument(
         "--pg-admin-url",
@@ -865,7 +898,7 @@ def main() -> int:
             "connections": args.connections,
             "warmup_s": args.warmup,
             "duration_s": args.duration,
-            "sequence": list(SEQUENCE),
+            "sequence": list(SEQUENCE_WITH_FLOORS if args.floors else SEQUENCE),
             "payers_cycled": list(bodies.PAYERS),
         },
     }

@@ -11,7 +11,12 @@ import json
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from apps.intake.api import ContactRequestApi
 from bench.intake.baseline.models import BaselineLead
 
 
@@ -37,3 +42,29 @@ def baseline_lead(request: HttpRequest) -> JsonResponse:
         message=_text(data, "message", 5000),
     )
     return JsonResponse({"id": lead.pk}, status=201)
+
+
+# --- Floors (``run.py --floors``) ------------------------------------------------------------
+# Not targets. Each is the contact endpoint with everything after a step taken away, behind the
+# same middleware and server, so the run shows what the framework alone costs against (a).
+
+
+class DrfOnlyFloor(APIView):
+    """DRF's request cycle for the contact body: parse it, answer a 201. No validation, no
+    storage: the least any DRF endpoint costs."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def post(self, request: Request) -> Response:
+        return Response({"received": len(request.data)}, status=201)
+
+
+class ContactValidateOnlyFloor(ContactRequestApi):
+    """The real contact endpoint up to and including the contract's validation (the real
+    serializer, the Idempotency-Key check), answering a 201 without storing anything."""
+
+    def post(self, request: Request) -> Response:
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response({"reference": "FLOOR", "fields": len(serializer.validated_data)}, 201)
