@@ -34,6 +34,7 @@ from apps.admissions.queue import (
     ReceivedFilter,
     SlaFilter,
     TreatmentFilter,
+    id_from_param,
     lead_search,
     ordering_for,
 )
@@ -316,9 +317,10 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        if not str(object_id).isdigit():
+        lead_id = id_from_param(str(object_id))
+        if lead_id is None:
             raise Http404
-        submission = self._lead(request, object_id)
+        submission = self._lead(request, lead_id)
         return self._render_lead(request, submission)
 
     def _render_lead(
