@@ -29,6 +29,7 @@ from apps.admissions.queue import (
     FormFilter,
     InNetworkFilter,
     LeadChangeList,
+    PageActionForm,
     PayerFilter,
     QueueFilter,
     ReceivedFilter,
@@ -133,6 +134,7 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     show_facets = ShowFacets.NEVER
     list_per_page = 50
     actions = ("assign_to_me", "assign_round_robin", "log_touch")
+    action_form = PageActionForm
     change_list_template = "admissions/queue.html"
 
     # --- The queue --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
@@ -76,7 +77,9 @@ class LeadChangeList(ChangeList):
         # Known without counting: enough for "previous / next" and the page number.
         paginator.count = offset + len(rows)  # type: ignore[misc]
         self.result_list = rows[:per_page]
-        self.result_count = offset + len(self.result_list)
+        # What the list knows it holds: this page. Equal to the page's length, so the admin
+        # offers no "Select all N" (an action across the whole queue, see PageActionForm).
+        self.result_count = len(self.result_list)
         self.full_result_count = None
         self.show_full_result_count = False
         self.show_admin_actions = True
@@ -84,6 +87,14 @@ class LeadChangeList(ChangeList):
         self.multi_page = has_next or self.page_num > 1
         self.paginator = paginator
         self.has_next_page = has_next
+
+
+class PageActionForm(helpers.ActionForm):
+    """Actions work on the ticked rows of the page, never "across all pages": the list does not
+    count, so nobody could see how many leads that would be (every open lead, a million rows)."""
+
+    def clean_select_across(self) -> bool:
+        return False
 
 
 class _ConstantFilter(admin.SimpleListFilter):
