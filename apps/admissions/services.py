@@ -29,6 +29,7 @@ from apps.admissions.pipeline import REASON_REQUIRED, TRANSITIONS
 from apps.leads.models import CardImage, Submission
 from apps.leads.selectors import submission_ids_waiting_for_payer, submission_payer_texts_waiting
 from apps.leads.services import (
+    submission_assignee_move,
     submission_assignee_set,
     submission_payer_resolve,
     submission_status_move,
@@ -249,6 +250,8 @@ def lead_assign(*, submission: Submission, assignee: User | None, actor: Actor) 
 
     Anyone working leads may take an unassigned lead ("assign to me") or let go of their own;
     giving a lead to someone else or taking over a colleague's needs ``leads.assign_submission``.
+    The change is a conditional UPDATE on the assignee the caller saw, so two people cannot both
+    take the same lead: the second gets ``LeadChangedError``.
     """
     is_manager = actor.has_perm("leads.assign_submission")
     taking_free_lead = (
@@ -261,10 +264,14 @@ def lead_assign(*, submission: Submission, assignee: User | None, actor: Actor) 
         raise AssignmentNotAllowedError(
             "Only a manager assigns leads to others or takes them over."
         )
-    submission_assignee_set(
-        submission_id=submission.pk, assignee_id=assignee.pk if assignee else None
-    )
-    submission.assignee_id = assignee.pk if assignee else None
+    assignee_id = assignee.pk if assignee else None
+    if not submission_assignee_move(
+        submission_id=submission.pk,
+        from_assignee_id=submission.assignee_id,
+        to_assignee_id=assignee_id,
+    ):
+        raise LeadChangedError("The lead changed meanwhile: reload it and decide again.")
+    submission.assignee_id = assignee_id
 
 
 def lead_assign_to_me(*, submission: Submission, actor: Actor) -> None:
