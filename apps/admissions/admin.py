@@ -466,6 +466,7 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             to_status=form.cleaned_data["to_status"],
             actor=request.user,
             reason=form.cleaned_data["reason"],
+            from_status=form.cleaned_data["from_status"],
         )
         return f"{submission.reference} is now {submission.get_status_display().lower()}."
 

@@ -69,18 +69,26 @@ TIMELINE_PHI: tuple[str, ...] = ("notes", "status_reasons", "verification_result
 
 @transaction.atomic
 def lead_status_change(
-    *, submission: Submission, to_status: str, actor: Actor, reason: str = ""
+    *,
+    submission: Submission,
+    to_status: str,
+    actor: Actor,
+    reason: str = "",
+    from_status: str | None = None,
 ) -> StatusChange:
     """Move a lead along the pipeline (``pipeline.TRANSITIONS``), recording who, when and why.
 
     A reason is required to close a lead as lost or not admitted. The move is a conditional
-    UPDATE on the status the caller saw, so two coordinators cannot both move the same lead: the
-    second gets ``LeadChangedError``. Counts as a touch.
+    UPDATE on the status the caller saw (``from_status``, the lead page's; ``submission.status``
+    by default), so two coordinators cannot both move the same lead: the second gets
+    ``LeadChangedError``. Counts as a touch.
     """
     reason = reason.strip()
     if to_status not in Status.values:
         raise PipelineTransitionError(f"Unknown status {to_status!r}.")
-    from_status = submission.status
+    from_status = submission.status if from_status is None else from_status
+    if from_status not in Status.values:
+        raise PipelineTransitionError(f"Unknown status {from_status!r}.")
     if to_status not in TRANSITIONS.get(from_status, frozenset()):
         raise PipelineTransitionError(
             f"A lead cannot go from {Status(from_status).label} to {Status(to_status).label}.",
