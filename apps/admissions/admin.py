@@ -29,11 +29,13 @@ from apps.admissions.queue import (
     FormFilter,
     InNetworkFilter,
     LeadChangeList,
+    PageActionForm,
     PayerFilter,
     QueueFilter,
     ReceivedFilter,
     SlaFilter,
     TreatmentFilter,
+    id_from_param,
     lead_search,
     ordering_for,
 )
@@ -132,6 +134,7 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     show_facets = ShowFacets.NEVER
     list_per_page = 50
     actions = ("assign_to_me", "assign_round_robin", "log_touch")
+    action_form = PageActionForm
     change_list_template = "admissions/queue.html"
 
     # --- The queue --------------------------------------------------------------------------------
@@ -316,9 +319,10 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        if not str(object_id).isdigit():
+        lead_id = id_from_param(str(object_id))
+        if lead_id is None:
             raise Http404
-        submission = self._lead(request, object_id)
+        submission = self._lead(request, lead_id)
         return self._render_lead(request, submission)
 
     def _render_lead(
@@ -462,6 +466,7 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             to_status=form.cleaned_data["to_status"],
             actor=request.user,
             reason=form.cleaned_data["reason"],
+            from_status=form.cleaned_data["from_status"],
         )
         return f"{submission.reference} is now {submission.get_status_display().lower()}."
 

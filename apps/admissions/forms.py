@@ -14,6 +14,8 @@ from apps.leads.models import Submission
 
 
 class StatusChangeForm(forms.Form):
+    # The status the page showed: the move is refused if the lead has left it meanwhile.
+    from_status = forms.ChoiceField(choices=Submission.Status.choices, widget=forms.HiddenInput)
     to_status = forms.ChoiceField(label="New status")
     reason = forms.CharField(
         required=False,
@@ -24,6 +26,7 @@ class StatusChangeForm(forms.Form):
 
     def __init__(self, *args: Any, submission: Submission, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["from_status"].initial = submission.status
         field = self.fields["to_status"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [

@@ -15,6 +15,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
@@ -35,6 +37,19 @@ QUEUE_ORDER = ("-urgency", "sla_due_at", "-id")
 RECENT_ORDER = ("-received_at", "-id")
 QUEUE_PARAM = "queue"
 OPEN_STATUSES = {str(s) for s in Submission.OPEN_STATUSES}
+# Deeper than this, an OFFSET walks hundreds of thousands of index entries: search or filter.
+MAX_PAGE = 200
+# The largest id any of our databases stores (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+def id_from_param(value: str) -> int | None:
+    """A row id typed in a URL or query string, or None when it cannot be one (``str.isdigit``
+    also accepts "²", which ``int()`` refuses, and SQLite overflows above 64 bits)."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 def ordering_for(request: HttpRequest) -> tuple[str, ...]:
@@ -51,6 +66,9 @@ class LeadChangeList(ChangeList):
     """A change list that never counts the table: it reads one row past the page instead."""
 
     def get_results(self, request: HttpRequest) -> None:
+        if not 1 <= self.page_num <= MAX_PAGE:
+            # The admin answers this with a redirect to the unfiltered list (``?e=1``).
+            raise IncorrectLookupParameters
         per_page = self.list_per_page
         offset = (self.page_num - 1) * per_page
         rows = list(self.queryset[offset : offset + per_page + 1])
@@ -59,7 +77,9 @@ class LeadChangeList(ChangeList):
         # Known without counting: enough for "previous / next" and the page number.
         paginator.count = offset + len(rows)  # type: ignore[misc]
         self.result_list = rows[:per_page]
-        self.result_count = offset + len(self.result_list)
+        # What the list knows it holds: this page. Equal to the page's length, so the admin
+        # offers no "Select all N" (an action across the whole queue, see PageActionForm).
+        self.result_count = len(self.result_list)
         self.full_result_count = None
         self.show_full_result_count = False
         self.show_admin_actions = True
@@ -67,6 +87,14 @@ class LeadChangeList(ChangeList):
         self.multi_page = has_next or self.page_num > 1
         self.paginator = paginator
         self.has_next_page = has_next
+
+
+class PageActionForm(helpers.ActionForm):
+    """Actions work on the ticked rows of the page, never "across all pages": the list does not
+    count, so nobody could see how many leads that would be (every open lead, a million rows)."""
+
+    def clean_select_across(self) -> bool:
+        return False
 
 
 class _ConstantFilter(admin.SimpleListFilter):
@@ -135,7 +163,8 @@ class PayerFilter(_ConstantFilter):
             return queryset
         if value == "none":
             return queryset.filter(payer__isnull=True)
-        return queryset.filter(payer_id=value) if value.isdigit() else queryset.none()
+        payer_id = id_from_param(value)
+        return queryset.none() if payer_id is None else queryset.filter(payer_id=payer_id)
 
 
 class InNetworkFilter(_ConstantFilter):
@@ -194,7 +223,8 @@ class AssigneeFilter(_ConstantFilter):
             return queryset.filter(assignee_id=request.user.pk)
         if value == "unassigned":
             return queryset.filter(assignee__isnull=True)
-        return queryset.filter(assignee_id=value) if value.isdigit() else queryset.none()
+        assignee_id = id_from_param(value)
+        return queryset.none() if assignee_id is None else queryset.filter(assignee_id=assignee_id)
 
 
 class SlaFilter(_ConstantFilter):

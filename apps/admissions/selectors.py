@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import math
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.admissions.models import CallLog, Note, PayerTeam, StatusChange, VerificationResult
@@ -159,6 +162,8 @@ def payer_team_exists(*, payer_id: int | None) -> bool:
 
 LEAD_KINDS = (Submission.Kind.CONTACT, Submission.Kind.VERIFICATION)
 CONVERTED = Status.ADMITTED
+P90 = 0.9
+HISTOGRAM_BUCKETS = ((5, "≤5 min"), (15, "5–15"), (30, "15–30"), (60, "30–60"), (240, "1–4 h"))
 
 
 @dataclass(frozen=True)
@@ -180,8 +185,10 @@ def dashboard_figures(*, since: datetime.datetime) -> Dashboard:
     """Leads received since ``since`` (not spam, not book signups): by payer and status, speed to
     first touch (median, p90), SLA breaches, conversion to admitted by payer.
 
-    The window bounds the work (index ``submission_recent`` on received_at); durations are
-    reduced in Python because percentiles are not portable SQL.
+    The window bounds the work (index ``submission_recent`` on received_at), and the database
+    reduces it: grouped counts, one row of conditional counts (touched, breaches, histogram) and,
+    on PostgreSQL, the percentiles. SQLite has no percentile aggregate, so there the durations
+    are read and reduced in Python (development data is small).
     """
     now = timezone.now()
     window = Submission.objects.filter(received_at__gte=since, is_spam=False, kind__in=LEAD_KINDS)
@@ -197,18 +204,29 @@ def dashboard_figures(*, since: datetime.datetime) -> Dashboard:
         by_payer_counter[key] += row["n"]
         by_status_counter[row["status"]] += row["n"]
         by_payer_status[name][row["status"]] = row["n"]
-    touches = list(
-        window.filter(first_touched_at__isnull=False).values_list("received_at", "first_touched_at")
+    touched = Q(first_touched_at__isnull=False)
+    counts = window.aggregate(
+        touched=Count("pk", filter=touched),
+        breaches=Count(
+            "pk",
+            filter=Q(first_touched_at__isnull=True, sla_due_at__lt=now)
+            | Q(first_touched_at__gt=F("sla_due_at")),
+        ),
+        # Touched within each bucket's limit (cumulative; a touch logged before the lead's
+        # received time counts as immediate).
+        **{
+            f"within_{limit}": Count(
+                "pk",
+                filter=Q(
+                    first_touched_at__lte=F("received_at") + datetime.timedelta(minutes=limit)
+                ),
+            )
+            for limit, _ in HISTOGRAM_BUCKETS
+        },
     )
-    minutes = sorted(
-        max((touched - received).total_seconds(), 0) / 60
-        for received, touched in touches
-        if touched is not None
+    median, p90 = (
+        _first_touch_percentiles(window.filter(touched)) if counts["touched"] else (None, None)
     )
-    breaches = window.filter(
-        Q(first_touched_at__isnull=True, sla_due_at__lt=now)
-        | Q(first_touched_at__gt=F("sla_due_at"))
-    ).count()
     conversion = []
     for (name, _), leads in by_payer_counter.most_common():
         admitted = by_payer_status[name].get(CONVERTED, 0)
@@ -223,32 +241,60 @@ def dashboard_figures(*, since: datetime.datetime) -> Dashboard:
             if by_status_counter[value]
         ],
         by_payer_status=dict(by_payer_status),
-        first_touch_median_minutes=statistics.median(minutes) if minutes else None,
-        first_touch_p90_minutes=_percentile(minutes, 0.9) if minutes else None,
-        touched=len(minutes),
-        sla_breaches=breaches,
+        first_touch_median_minutes=median,
+        first_touch_p90_minutes=p90,
+        touched=counts["touched"],
+        sla_breaches=counts["breaches"],
         conversion_by_payer=conversion,
-        first_touch_histogram=_histogram(minutes),
+        first_touch_histogram=_histogram(counts),
     )
 
 
+class _Percentile(Aggregate):
+    """PostgreSQL's ordered-set aggregates: ``percentile_cont`` (interpolated, as
+    ``statistics.median``) and ``percentile_disc`` (nearest rank)."""
+
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression: Any, *, function: str, fraction: float) -> None:
+        super().__init__(expression, function=function, fraction=fraction)
+
+
+def _first_touch_percentiles(touched: QuerySet[Submission]) -> tuple[float, float]:
+    """Median and p90 of minutes from received to first touch (negative durations count as 0)."""
+    if connection.vendor == "postgresql":
+        minutes = Greatest(
+            F("first_touched_at") - F("received_at"),
+            Value(datetime.timedelta(0)),
+            output_field=DurationField(),
+        )
+        result = touched.aggregate(
+            median=_Percentile(minutes, function="percentile_cont", fraction=0.5),
+            p90=_Percentile(minutes, function="percentile_disc", fraction=P90),
+        )
+        return result["median"].total_seconds() / 60, result["p90"].total_seconds() / 60
+    ordered = sorted(
+        max((first - received).total_seconds(), 0) / 60
+        for received, first in touched.values_list("received_at", "first_touched_at")
+        if first is not None
+    )
+    return statistics.median(ordered), _percentile(ordered, P90)
+
+
 def _percentile(ordered: list[float], fraction: float) -> float:
-    # Nearest-rank on sorted values: what staff read as "9 in 10 leads within".
-    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[index]
+    # Nearest rank on sorted values, as percentile_disc: what staff read as "9 in 10 leads
+    # within". Rounded before the ceiling so 0.9 * 70 (63.00000000000001) is rank 63.
+    rank = math.ceil(round(fraction * len(ordered), 9))
+    return ordered[max(rank, 1) - 1]
 
 
-HISTOGRAM_BUCKETS = ((5, "≤5 min"), (15, "5–15"), (30, "15–30"), (60, "30–60"), (240, "1–4 h"))
-
-
-def _histogram(minutes: list[float]) -> list[tuple[str, int]]:
-    counts = [0] * (len(HISTOGRAM_BUCKETS) + 1)
-    for value in minutes:
-        for position, (limit, _) in enumerate(HISTOGRAM_BUCKETS):
-            if value <= limit:
-                counts[position] += 1
-                break
-        else:
-            counts[-1] += 1
-    labels = [label for _, label in HISTOGRAM_BUCKETS] + ["> 4 h"]
-    return list(zip(labels, counts, strict=True))
+def _histogram(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Leads per bucket, from the cumulative "touched within" counts."""
+    rows = []
+    below = 0
+    for limit, label in HISTOGRAM_BUCKETS:
+        within = counts[f"within_{limit}"]
+        rows.append((label, within - below))
+        below = within
+    rows.append(("> 4 h", counts["touched"] - below))
+    return rows

@@ -29,6 +29,7 @@ from apps.admissions.pipeline import REASON_REQUIRED, TRANSITIONS
 from apps.leads.models import CardImage, Submission
 from apps.leads.selectors import submission_ids_waiting_for_payer, submission_payer_texts_waiting
 from apps.leads.services import (
+    submission_assignee_move,
     submission_assignee_set,
     submission_payer_resolve,
     submission_status_move,
@@ -68,18 +69,26 @@ TIMELINE_PHI: tuple[str, ...] = ("notes", "status_reasons", "verification_result
 
 @transaction.atomic
 def lead_status_change(
-    *, submission: Submission, to_status: str, actor: Actor, reason: str = ""
+    *,
+    submission: Submission,
+    to_status: str,
+    actor: Actor,
+    reason: str = "",
+    from_status: str | None = None,
 ) -> StatusChange:
     """Move a lead along the pipeline (``pipeline.TRANSITIONS``), recording who, when and why.
 
     A reason is required to close a lead as lost or not admitted. The move is a conditional
-    UPDATE on the status the caller saw, so two coordinators cannot both move the same lead: the
-    second gets ``LeadChangedError``. Counts as a touch.
+    UPDATE on the status the caller saw (``from_status``, the lead page's; ``submission.status``
+    by default), so two coordinators cannot both move the same lead: the second gets
+    ``LeadChangedError``. Counts as a touch.
     """
     reason = reason.strip()
     if to_status not in Status.values:
         raise PipelineTransitionError(f"Unknown status {to_status!r}.")
-    from_status = submission.status
+    from_status = submission.status if from_status is None else from_status
+    if from_status not in Status.values:
+        raise PipelineTransitionError(f"Unknown status {from_status!r}.")
     if to_status not in TRANSITIONS.get(from_status, frozenset()):
         raise PipelineTransitionError(
             f"A lead cannot go from {Status(from_status).label} to {Status(to_status).label}.",
@@ -249,6 +258,8 @@ def lead_assign(*, submission: Submission, assignee: User | None, actor: Actor) 
 
     Anyone working leads may take an unassigned lead ("assign to me") or let go of their own;
     giving a lead to someone else or taking over a colleague's needs ``leads.assign_submission``.
+    The change is a conditional UPDATE on the assignee the caller saw, so two people cannot both
+    take the same lead: the second gets ``LeadChangedError``.
     """
     is_manager = actor.has_perm("leads.assign_submission")
     taking_free_lead = (
@@ -261,10 +272,14 @@ def lead_assign(*, submission: Submission, assignee: User | None, actor: Actor) 
         raise AssignmentNotAllowedError(
             "Only a manager assigns leads to others or takes them over."
         )
-    submission_assignee_set(
-        submission_id=submission.pk, assignee_id=assignee.pk if assignee else None
-    )
-    submission.assignee_id = assignee.pk if assignee else None
+    assignee_id = assignee.pk if assignee else None
+    if not submission_assignee_move(
+        submission_id=submission.pk,
+        from_assignee_id=submission.assignee_id,
+        to_assignee_id=assignee_id,
+    ):
+        raise LeadChangedError("The lead changed meanwhile: reload it and decide again.")
+    submission.assignee_id = assignee_id
 
 
 def lead_assign_to_me(*, submission: Submission, actor: Actor) -> None:

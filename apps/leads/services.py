@@ -398,6 +398,21 @@ def submission_assignee_set(*, submission_id: int, assignee_id: int | None) -> N
     Submission.objects.filter(pk=submission_id).update(assignee_id=assignee_id)
 
 
+def submission_assignee_move(
+    *, submission_id: int, from_assignee_id: int | None, to_assignee_id: int | None
+) -> bool:
+    """Give a lead to a coordinator (or to nobody) if it is still ``from_assignee_id``'s.
+
+    A conditional UPDATE, like ``submission_status_move``: two coordinators taking the same
+    lead at once cannot both get it; the loser gets False and re-reads.
+    """
+    return bool(
+        Submission.objects.filter(pk=submission_id, assignee_id=from_assignee_id).update(
+            assignee_id=to_assignee_id
+        )
+    )
+
+
 def submission_payer_resolve(*, submission_ids: list[int], payer_id: int, payer_slug: str) -> int:
     """Resolve waiting submissions to a payer a human chose (score 100) and re-key their member
     ID blind index, which is keyed by payer slug once a payer is known (as intake keys it)."""

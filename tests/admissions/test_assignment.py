@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from apps.admissions.exceptions import AssignmentNotAllowedError
+from apps.admissions.exceptions import AssignmentNotAllowedError, LeadChangedError
 from apps.admissions.models import PayerTeam
 from apps.admissions.services import lead_assign, lead_assign_round_robin, lead_assign_to_me
 from apps.leads.models import Submission
@@ -37,6 +37,33 @@ def test_a_coordinator_cannot_take_over_a_colleagues_lead(
         lead_assign_to_me(submission=lead, actor=coordinator)
     with pytest.raises(AssignmentNotAllowedError):
         lead_assign(submission=lead_make(), assignee=colleague, actor=coordinator)
+
+    assert _assignee(lead) == colleague.pk
+
+
+def test_two_coordinators_cannot_both_take_the_same_lead(
+    coordinator: User, colleague: User
+) -> None:
+    # Both read the lead unassigned; the colleague's "assign to me" lands first.
+    lead = lead_make()
+    stale_copy = Submission.objects.get(pk=lead.pk)
+    lead_assign_to_me(submission=lead, actor=colleague)
+
+    with pytest.raises(LeadChangedError):
+        lead_assign_to_me(submission=stale_copy, actor=coordinator)
+
+    assert _assignee(lead) == colleague.pk
+
+
+def test_a_manager_does_not_overwrite_an_assignment_made_meanwhile(
+    manager: User, coordinator: User, colleague: User
+) -> None:
+    lead = lead_make()
+    stale_copy = Submission.objects.get(pk=lead.pk)
+    lead_assign_to_me(submission=lead, actor=colleague)
+
+    with pytest.raises(LeadChangedError):
+        lead_assign(submission=stale_copy, assignee=coordinator, actor=manager)
 
     assert _assignee(lead) == colleague.pk
 

@@ -179,7 +179,7 @@ def test_actions_from_the_page(client: Client, lead: Submission, coordinator: Us
     client.post(_act(lead, "assign_to_me"))
     client.post(_act(lead, "note"), {"text": "Spoke to sister"})
     client.post(_act(lead, "call"), {"outcome": "reached", "direction": "outbound", "minutes": 4})
-    client.post(_act(lead, "status"), {"to_status": "verifying"})
+    client.post(_act(lead, "status"), {"from_status": "contacted", "to_status": "verifying"})
     client.post(
         _act(lead, "verification"),
         {
@@ -207,7 +207,9 @@ def test_actions_from_the_page(client: Client, lead: Submission, coordinator: Us
 
 
 def test_closing_without_a_reason_is_a_400_naming_it(client: Client, lead: Submission) -> None:
-    response = client.post(_act(lead, "status"), {"to_status": "lost", "reason": ""})
+    response = client.post(
+        _act(lead, "status"), {"from_status": "new", "to_status": "lost", "reason": ""}
+    )
 
     assert response.status_code == 400
     assert "Say why" in response.content.decode()
@@ -215,9 +217,32 @@ def test_closing_without_a_reason_is_a_400_naming_it(client: Client, lead: Submi
 
 
 def test_a_move_the_pipeline_refuses_is_a_clear_4xx(client: Client, lead: Submission) -> None:
-    response = client.post(_act(lead, "status"), {"to_status": "admitted"})
+    response = client.post(_act(lead, "status"), {"from_status": "new", "to_status": "admitted"})
     assert response.status_code == 400
     assert Submission.objects.get(pk=lead.pk).status == "new"
+
+
+def test_the_status_form_carries_the_status_the_coordinator_saw(
+    client: Client, lead: Submission
+) -> None:
+    html = client.get(_page(lead)).content.decode()
+
+    assert '<input type="hidden" name="from_status" value="new"' in html
+
+
+def test_a_status_change_from_a_stale_page_is_refused(
+    client: Client, lead: Submission, colleague: User
+) -> None:
+    # The coordinator's page still says "new"; meanwhile a colleague reached the person.
+    from apps.admissions.services import lead_status_change
+
+    lead_status_change(submission=lead, to_status="contacted", actor=colleague)
+
+    response = client.post(_act(lead, "status"), {"from_status": "new", "to_status": "verifying"})
+
+    assert response.status_code == 409
+    assert Submission.objects.get(pk=lead.pk).status == "contacted"
+    assert StatusChange.objects.count() == 1
 
 
 def test_read_only_roles_cannot_act(auditor: User, lead: Submission) -> None:

@@ -231,3 +231,18 @@ def test_bulk_assign_to_me(client: Client, coordinator: User) -> None:
     lead = lead_make()
     client.post(QUEUE, {"action": "assign_to_me", "_selected_action": [lead.pk]})
     assert Submission.objects.get(pk=lead.pk).assignee_id == coordinator.pk
+
+
+def test_an_action_works_on_the_ticked_leads_only_never_across_the_queue(client: Client) -> None:
+    # The list never counts, so "select all" cannot say how many leads it means: with it, one
+    # click would log a touch on (and stop the escalations of) every lead the filters match.
+    leads = [lead_make() for _ in range(60)]
+
+    client.post(
+        QUEUE,
+        {"action": "log_touch", "_selected_action": [leads[0].pk], "select_across": "1"},
+    )
+
+    touched = Submission.objects.filter(first_touched_at__isnull=False)
+    assert list(touched.values_list("pk", flat=True)) == [leads[0].pk]
+    assert "objects across all pages" not in client.get(QUEUE + "?p=2").content.decode()
