@@ -50,6 +50,9 @@ class ExportRun(models.Model):
         COMMAND = "command", "Command"
         API = "api", "Sync API"
 
+    # Runs whose contacts went out: the next incremental run starts after their cutoff.
+    COMPLETED = (Status.DONE, Status.EXPIRED)
+
     destination = models.ForeignKey(
         ExportDestination, null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
     )
@@ -88,8 +91,8 @@ class ExportRun(models.Model):
         indexes = [
             models.Index(
                 fields=["destination", "channel", "-cutoff_at"],
-                name="exportrun_last_done",
-                condition=Q(status="done"),
+                name="exportrun_last_completed",
+                condition=Q(status__in=["done", "expired"]),
             ),
             models.Index(
                 fields=["expires_at"], name="exportrun_files_to_expire", condition=Q(status="done")
