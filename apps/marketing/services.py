@@ -29,7 +29,7 @@ from django.core import signing
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -99,6 +99,7 @@ def _audit(
         "rows": run.rows_written,
         "sha256": run.sha256,
         "size_bytes": run.size_bytes,
+        "status": run.status,
     }
     audit_record(
         actor=actor,
@@ -292,8 +293,9 @@ def export_run_write(
 
 
 def export_files_expire(*, now: datetime.datetime | None = None) -> int:
-    """Delete stored files past their expiry (their runs stay, marked expired), and fail runs
-    whose worker died mid-write. Returns how many files were deleted."""
+    """Delete stored files past their expiry (their runs stay, marked expired), fail runs
+    whose worker died mid-write, and abandon syncs left idle. Returns how many files were
+    deleted."""
     now = now or timezone.now()
     deleted = 0
     expired = ExportRun.objects.filter(status=ExportRun.Status.DONE, expires_at__lte=now)
@@ -308,7 +310,31 @@ def export_files_expire(*, now: datetime.datetime | None = None) -> int:
     ExportRun.objects.filter(
         status=ExportRun.Status.RUNNING, via__in=[ExportRun.Via.ADMIN], started_at__lt=stale
     ).update(status=ExportRun.Status.FAILED, error="worker lost", finished_at=now)
+    export_syncs_abandon(now=now)
     return deleted
+
+
+def export_syncs_abandon(*, now: datetime.datetime | None = None) -> int:
+    """End the sync API runs no page was asked of for ``EXPORT_SYNC_IDLE_MINUTES``: marked
+    abandoned, their cursors stop working, and, unlike a completed run, they set no cutoff for
+    the next incremental sync. The pages they served went out, so each is audited. Returns how
+    many runs were abandoned."""
+    now = now or timezone.now()
+    idle_since = now - datetime.timedelta(minutes=settings.EXPORT_SYNC_IDLE_MINUTES)
+    idle = Q(status__in=(ExportRun.Status.QUEUED, ExportRun.Status.RUNNING), via=ExportRun.Via.API)
+    idle &= Q(active_at__lt=idle_since) | Q(active_at__isnull=True, created_at__lt=idle_since)
+    abandoned = 0
+    for run_id in ExportRun.objects.filter(idle).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Conditional: a page served meanwhile moved active_at, and the run stays open.
+            if not ExportRun.objects.filter(idle, pk=run_id).update(
+                status=ExportRun.Status.ABANDONED, finished_at=now
+            ):
+                continue
+            run = ExportRun.objects.select_related("destination", "token").get(pk=run_id)
+            _audit(run=run, actor=None)
+        abandoned += 1
+    return abandoned
 
 
 # --- Download links -----------------------------------------------------------------------------
@@ -434,8 +460,9 @@ def export_sync_page(
             part2_acknowledged=token.part2_notice_acknowledged_at is not None,
             token=token,
         )
+        now = timezone.now()
         ExportRun.objects.filter(pk=run.pk).update(
-            status=ExportRun.Status.RUNNING, started_at=timezone.now()
+            status=ExportRun.Status.RUNNING, started_at=now, active_at=now
         )
         after_pk = None
     else:
@@ -463,16 +490,22 @@ def export_sync_page(
         }
         for row in page
     ]
-    ExportRun.objects.filter(pk=run.pk).update(rows_written=F("rows_written") + len(page))
-    if len(fetched) > page_size:
-        next_cursor: str | None = signing.dumps({"r": run.pk, "k": page[-1][0]}, salt=CURSOR_SALT)
-    else:
-        next_cursor = None
-        ExportRun.objects.filter(pk=run.pk).update(
-            status=ExportRun.Status.DONE, finished_at=timezone.now()
-        )
-        run.refresh_from_db()
-        _audit(run=run, actor=None, request=request)
+    last = len(fetched) <= page_size
+    now = timezone.now()
+    changes: dict[str, Any] = {"rows_written": F("rows_written") + len(page), "active_at": now}
+    if last:
+        changes.update(status=ExportRun.Status.DONE, finished_at=now)
+    # Conditional on RUNNING: a run abandoned meanwhile serves nothing more, and of two
+    # requests racing for the last page only one completes (and audits) the run.
+    with transaction.atomic():
+        if not ExportRun.objects.filter(pk=run.pk, status=ExportRun.Status.RUNNING).update(
+            **changes
+        ):
+            raise SyncCursorInvalid("This cursor's export has ended; start again without one.")
+        if last:
+            run.refresh_from_db()
+            _audit(run=run, actor=None, request=request)
+    next_cursor = None if last else signing.dumps({"r": run.pk, "k": page[-1][0]}, salt=CURSOR_SALT)
     return SyncPage(rows=rows, next_cursor=next_cursor, run=run)
 
 
