@@ -29,7 +29,7 @@ from django.core import signing
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -464,11 +464,11 @@ def export_sync_page(
         ExportRun.objects.filter(pk=run.pk).update(
             status=ExportRun.Status.RUNNING, started_at=now, active_at=now
         )
-        after_pk = None
+        after_pk, served = None, 0
     else:
         try:
             data = signing.loads(cursor, salt=CURSOR_SALT)
-            run_id, after_pk = int(data["r"]), int(data["k"])
+            run_id, after_pk, served = int(data["r"]), int(data["k"]), int(data["n"])
         except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
             raise SyncCursorInvalid("This cursor is not valid.") from exc
         found = ExportRun.objects.filter(
@@ -492,7 +492,10 @@ def export_sync_page(
     ]
     last = len(fetched) <= page_size
     now = timezone.now()
-    changes: dict[str, Any] = {"rows_written": F("rows_written") + len(page), "active_at": now}
+    # The rows served before this page travel in the cursor: a page asked for twice (a client
+    # retrying) is counted once.
+    served += len(page)
+    changes: dict[str, Any] = {"rows_written": served, "active_at": now}
     if last:
         changes.update(status=ExportRun.Status.DONE, finished_at=now)
     # Conditional on RUNNING: a run abandoned meanwhile serves nothing more, and of two
@@ -505,7 +508,8 @@ def export_sync_page(
         if last:
             run.refresh_from_db()
             _audit(run=run, actor=None, request=request)
-    next_cursor = None if last else signing.dumps({"r": run.pk, "k": page[-1][0]}, salt=CURSOR_SALT)
+    cursor_data = {"r": run.pk, "k": page[-1][0], "n": served} if not last else None
+    next_cursor = signing.dumps(cursor_data, salt=CURSOR_SALT) if cursor_data else None
     return SyncPage(rows=rows, next_cursor=next_cursor, run=run)
 
 
