@@ -35,6 +35,7 @@ from apps.marketing.services import (
     export_run_create,
     export_run_enqueue,
     export_token_create,
+    export_tokens_revoke,
 )
 
 EXPORT_PERMISSION = "marketing.export_contacts"
@@ -317,6 +318,8 @@ class ExportTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         _require(request, EXPORT_PERMISSION)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         if request.method == "POST":
             form = ExportTokenForm(request.POST)
             if form.is_valid():
@@ -326,6 +329,7 @@ class ExportTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     actor=_user(request),
                     include_inquiries=bool(form.cleaned_data.get("include_inquiries")),
                     part2_acknowledged=bool(form.cleaned_data.get("acknowledge_part2_notice")),
+                    request=request,
                 )
                 # Rendered here, not put in a message: a message would sit in the session.
                 context = {
@@ -342,7 +346,9 @@ class ExportTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             request, form_url, {**(extra_context or {}), "part2_notice": PART2_NOTICE}
         )
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description="Revoke the selected tokens", permissions=["add"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
-        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoked = export_tokens_revoke(
+            token_ids=queryset.values_list("pk", flat=True), actor=_user(request), request=request
+        )
         messages.success(request, f"{revoked} token(s) revoked.")

@@ -379,6 +379,26 @@ def _token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def _audit_token(
+    *, token: ExportToken, change: str, actor: User | None, request: HttpRequest | None
+) -> None:
+    # A token is standing access to a destination's lists: granting or ending it is audited
+    # like any other permission change. Its prefix only, never the secret.
+    audit_record(
+        actor=actor,
+        action="permission_change",
+        target=token,
+        request=request,
+        reason="marketing sync token",
+        details={
+            "change": change,
+            "token": token.key_prefix,
+            "destination": token.destination.name,
+            "include_inquiries": token.include_inquiries,
+        },
+    )
+
+
 @transaction.atomic
 def export_token_create(
     *,
@@ -387,6 +407,7 @@ def export_token_create(
     actor: User | None,
     include_inquiries: bool = False,
     part2_acknowledged: bool = False,
+    request: HttpRequest | None = None,
 ) -> tuple[ExportToken, str]:
     """A new sync token and its secret, which is returned here once and never stored."""
     if include_inquiries and not part2_acknowledged:
@@ -403,7 +424,26 @@ def export_token_create(
         part2_notice_acknowledged_at=timezone.now() if include_inquiries else None,
         created_by=actor,
     )
+    _audit_token(token=token, change="sync token created", actor=actor, request=request)
     return token, raw
+
+
+def export_tokens_revoke(
+    *, token_ids: Iterable[int], actor: User | None, request: HttpRequest | None = None
+) -> int:
+    """Revoke the live tokens among ``token_ids`` (each audited). Returns how many."""
+    revoked = 0
+    for token in ExportToken.objects.select_related("destination").filter(
+        pk__in=list(token_ids), revoked_at__isnull=True
+    ):
+        with transaction.atomic():
+            if not ExportToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            ):
+                continue  # revoked meanwhile by someone else
+            _audit_token(token=token, change="sync token revoked", actor=actor, request=request)
+        revoked += 1
+    return revoked
 
 
 def export_token_authenticate(*, raw: str) -> ExportToken | None:
