@@ -259,7 +259,9 @@ def export_run_write(
                         f"{name}.{run.format}", File(written, name=local.name)
                     )
             stored = True
-    except Exception as exc:
+    except BaseException as exc:
+        # BaseException too: a Ctrl-C on the command or a worker's shutdown would otherwise
+        # leave the run "running" for good. Re-raised either way.
         ExportRun.objects.filter(pk=run_id).update(
             status=ExportRun.Status.FAILED,
             error=type(exc).__name__[:255],
