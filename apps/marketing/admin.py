@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -169,7 +170,8 @@ class ExportRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        run = ExportRun.objects.filter(pk=object_id).only("status").first()
+        # get_object: an id that is not a number is "not found" (Django redirects), not a 500.
+        run = self.get_object(request, unquote(object_id))
         running = run is not None and run.status in (
             ExportRun.Status.QUEUED,
             ExportRun.Status.RUNNING,
