@@ -296,8 +296,8 @@ def export_run_write(
 
 def export_files_expire(*, now: datetime.datetime | None = None) -> int:
     """Delete stored files past their expiry (their runs stay, marked expired), fail runs
-    whose worker died mid-write, and abandon syncs left idle. Returns how many files were
-    deleted."""
+    whose worker died mid-write or never came, and abandon syncs left idle. Returns how many
+    files were deleted."""
     now = now or timezone.now()
     deleted = 0
     expired = ExportRun.objects.filter(status=ExportRun.Status.DONE, expires_at__lte=now)
@@ -312,6 +312,11 @@ def export_files_expire(*, now: datetime.datetime | None = None) -> int:
     ExportRun.objects.filter(
         status=ExportRun.Status.RUNNING, via__in=[ExportRun.Via.ADMIN], started_at__lt=stale
     ).update(status=ExportRun.Status.FAILED, error="worker lost", finished_at=now)
+    # A lost hand-off (broker down at commit, message dropped) leaves a run nothing will claim;
+    # failing it also stops a very late delivery from writing it (the claim needs QUEUED).
+    ExportRun.objects.filter(
+        status=ExportRun.Status.QUEUED, via=ExportRun.Via.ADMIN, created_at__lt=stale
+    ).update(status=ExportRun.Status.FAILED, error="never started", finished_at=now)
     export_syncs_abandon(now=now)
     return deleted
 
