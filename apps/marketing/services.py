@@ -30,6 +30,7 @@ from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -540,9 +541,9 @@ def export_sync_page(
     last = len(fetched) <= page_size
     now = timezone.now()
     # The rows served before this page travel in the cursor: a page asked for twice (a client
-    # retrying) is counted once.
+    # retrying) is counted once, and an early page asked for again never lowers the count.
     served += len(page)
-    changes: dict[str, Any] = {"rows_written": served, "active_at": now}
+    changes: dict[str, Any] = {"rows_written": Greatest("rows_written", served), "active_at": now}
     if last:
         changes.update(status=ExportRun.Status.DONE, finished_at=now)
     # Conditional on RUNNING: a run abandoned meanwhile serves nothing more, and of two
