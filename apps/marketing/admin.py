@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -35,6 +36,7 @@ from apps.marketing.services import (
     export_run_create,
     export_run_enqueue,
     export_token_create,
+    export_tokens_revoke,
 )
 
 EXPORT_PERMISSION = "marketing.export_contacts"
@@ -168,7 +170,8 @@ class ExportRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        run = ExportRun.objects.filter(pk=object_id).only("status").first()
+        # get_object: an id that is not a number is "not found" (Django redirects), not a 500.
+        run = self.get_object(request, unquote(object_id))
         running = run is not None and run.status in (
             ExportRun.Status.QUEUED,
             ExportRun.Status.RUNNING,
@@ -317,6 +320,8 @@ class ExportTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         _require(request, EXPORT_PERMISSION)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         if request.method == "POST":
             form = ExportTokenForm(request.POST)
             if form.is_valid():
@@ -326,6 +331,7 @@ class ExportTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     actor=_user(request),
                     include_inquiries=bool(form.cleaned_data.get("include_inquiries")),
                     part2_acknowledged=bool(form.cleaned_data.get("acknowledge_part2_notice")),
+                    request=request,
                 )
                 # Rendered here, not put in a message: a message would sit in the session.
                 context = {
@@ -342,7 +348,9 @@ class ExportTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             request, form_url, {**(extra_context or {}), "part2_notice": PART2_NOTICE}
         )
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description="Revoke the selected tokens", permissions=["add"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
-        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoked = export_tokens_revoke(
+            token_ids=queryset.values_list("pk", flat=True), actor=_user(request), request=request
+        )
         messages.success(request, f"{revoked} token(s) revoked.")

@@ -6,10 +6,14 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
 from apps.marketing.models import ExportDestination, ExportRun
 from apps.marketing.selectors import CHANNELS, ContactFilters, SignupKind
+
+# The last day whose next midnight exists: ``until``/``end`` are read up to the next day.
+_LAST_DAY = datetime.date.max - datetime.timedelta(days=1)
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -19,7 +23,11 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 class ExportForm(forms.Form):
     channel = forms.ChoiceField(choices=[(c, c) for c in CHANNELS])
     since = forms.DateField(required=False, help_text="Consented on or after (center's time).")
-    until = forms.DateField(required=False, help_text="Consented on or before.")
+    until = forms.DateField(
+        required=False,
+        help_text="Consented on or before.",
+        validators=[MaxValueValidator(_LAST_DAY)],
+    )
     source = forms.CharField(required=False, max_length=255, help_text="First or latest source.")
     campaign = forms.CharField(required=False, max_length=255)
     signup_kind = forms.ChoiceField(choices=SignupKind.CHOICES, initial=SignupKind.BOOK)
@@ -78,7 +86,7 @@ class ExportForm(forms.Form):
 
 class ReportForm(forms.Form):
     start = forms.DateField()
-    end = forms.DateField(help_text="Inclusive.")
+    end = forms.DateField(help_text="Inclusive.", validators=[MaxValueValidator(_LAST_DAY)])
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}

@@ -39,6 +39,8 @@ class ExportRun(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
         EXPIRED = "expired", "Expired (file deleted)"
+        # A sync the client stopped paging through: no file, and no new incremental cutoff.
+        ABANDONED = "abandoned", "Abandoned (sync not finished)"
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV (UTF-8)"
@@ -49,6 +51,9 @@ class ExportRun(models.Model):
         ADMIN = "admin", "Admin"
         COMMAND = "command", "Command"
         API = "api", "Sync API"
+
+    # Runs whose contacts went out: the next incremental run starts after their cutoff.
+    COMPLETED = (Status.DONE, Status.EXPIRED)
 
     destination = models.ForeignKey(
         ExportDestination, null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
@@ -68,7 +73,7 @@ class ExportRun(models.Model):
     part2_notice_acknowledged_at = models.DateTimeField(null=True, blank=True)
     format = models.CharField(max_length=8, choices=Format.choices)
     include_bom = models.BooleanField(default=False)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     # Upper bound of consent time this run covers; the next incremental run starts after it.
     cutoff_at = models.DateTimeField()
     since_at = models.DateTimeField(null=True, blank=True)
@@ -81,6 +86,8 @@ class ExportRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The sync API's last page: a run idle longer than EXPORT_SYNC_IDLE_MINUTES is abandoned.
+    active_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -88,8 +95,8 @@ class ExportRun(models.Model):
         indexes = [
             models.Index(
                 fields=["destination", "channel", "-cutoff_at"],
-                name="exportrun_last_done",
-                condition=Q(status="done"),
+                name="exportrun_last_completed",
+                condition=Q(status__in=["done", "expired"]),
             ),
             models.Index(
                 fields=["expires_at"], name="exportrun_files_to_expire", condition=Q(status="done")

@@ -209,10 +209,12 @@ def marketable_contacts_iter(
 
 
 def export_last_cutoff(*, destination: ExportDestination, channel: str) -> datetime.datetime | None:
-    """Where the last completed export of ``channel`` to ``destination`` stopped, if any."""
+    """Where the last completed export of ``channel`` to ``destination`` stopped, if any.
+
+    A completed run whose file has since expired still counts: its contacts went out."""
     cutoff: datetime.datetime | None = (
         ExportRun.objects.filter(
-            destination=destination, channel=channel, status=ExportRun.Status.DONE
+            destination=destination, channel=channel, status__in=ExportRun.COMPLETED
         )
         .order_by("-cutoff_at")
         .values_list("cutoff_at", flat=True)

@@ -29,7 +29,8 @@ from django.core import signing
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Q
+from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -99,6 +100,7 @@ def _audit(
         "rows": run.rows_written,
         "sha256": run.sha256,
         "size_bytes": run.size_bytes,
+        "status": run.status,
     }
     audit_record(
         actor=actor,
@@ -258,7 +260,9 @@ def export_run_write(
                         f"{name}.{run.format}", File(written, name=local.name)
                     )
             stored = True
-    except Exception as exc:
+    except BaseException as exc:
+        # BaseException too: a Ctrl-C on the command or a worker's shutdown would otherwise
+        # leave the run "running" for good. Re-raised either way.
         ExportRun.objects.filter(pk=run_id).update(
             status=ExportRun.Status.FAILED,
             error=type(exc).__name__[:255],
@@ -292,8 +296,9 @@ def export_run_write(
 
 
 def export_files_expire(*, now: datetime.datetime | None = None) -> int:
-    """Delete stored files past their expiry (their runs stay, marked expired), and fail runs
-    whose worker died mid-write. Returns how many files were deleted."""
+    """Delete stored files past their expiry (their runs stay, marked expired), fail runs
+    whose worker died mid-write or never came, and abandon syncs left idle. Returns how many
+    files were deleted."""
     now = now or timezone.now()
     deleted = 0
     expired = ExportRun.objects.filter(status=ExportRun.Status.DONE, expires_at__lte=now)
@@ -308,7 +313,36 @@ def export_files_expire(*, now: datetime.datetime | None = None) -> int:
     ExportRun.objects.filter(
         status=ExportRun.Status.RUNNING, via__in=[ExportRun.Via.ADMIN], started_at__lt=stale
     ).update(status=ExportRun.Status.FAILED, error="worker lost", finished_at=now)
+    # A lost hand-off (broker down at commit, message dropped) leaves a run nothing will claim;
+    # failing it also stops a very late delivery from writing it (the claim needs QUEUED).
+    ExportRun.objects.filter(
+        status=ExportRun.Status.QUEUED, via=ExportRun.Via.ADMIN, created_at__lt=stale
+    ).update(status=ExportRun.Status.FAILED, error="never started", finished_at=now)
+    export_syncs_abandon(now=now)
     return deleted
+
+
+def export_syncs_abandon(*, now: datetime.datetime | None = None) -> int:
+    """End the sync API runs no page was asked of for ``EXPORT_SYNC_IDLE_MINUTES``: marked
+    abandoned, their cursors stop working, and, unlike a completed run, they set no cutoff for
+    the next incremental sync. The pages they served went out, so each is audited. Returns how
+    many runs were abandoned."""
+    now = now or timezone.now()
+    idle_since = now - datetime.timedelta(minutes=settings.EXPORT_SYNC_IDLE_MINUTES)
+    idle = Q(status__in=(ExportRun.Status.QUEUED, ExportRun.Status.RUNNING), via=ExportRun.Via.API)
+    idle &= Q(active_at__lt=idle_since) | Q(active_at__isnull=True, created_at__lt=idle_since)
+    abandoned = 0
+    for run_id in ExportRun.objects.filter(idle).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Conditional: a page served meanwhile moved active_at, and the run stays open.
+            if not ExportRun.objects.filter(idle, pk=run_id).update(
+                status=ExportRun.Status.ABANDONED, finished_at=now
+            ):
+                continue
+            run = ExportRun.objects.select_related("destination", "token").get(pk=run_id)
+            _audit(run=run, actor=None)
+        abandoned += 1
+    return abandoned
 
 
 # --- Download links -----------------------------------------------------------------------------
@@ -353,6 +387,26 @@ def _token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def _audit_token(
+    *, token: ExportToken, change: str, actor: User | None, request: HttpRequest | None
+) -> None:
+    # A token is standing access to a destination's lists: granting or ending it is audited
+    # like any other permission change. Its prefix only, never the secret.
+    audit_record(
+        actor=actor,
+        action="permission_change",
+        target=token,
+        request=request,
+        reason="marketing sync token",
+        details={
+            "change": change,
+            "token": token.key_prefix,
+            "destination": token.destination.name,
+            "include_inquiries": token.include_inquiries,
+        },
+    )
+
+
 @transaction.atomic
 def export_token_create(
     *,
@@ -361,6 +415,7 @@ def export_token_create(
     actor: User | None,
     include_inquiries: bool = False,
     part2_acknowledged: bool = False,
+    request: HttpRequest | None = None,
 ) -> tuple[ExportToken, str]:
     """A new sync token and its secret, which is returned here once and never stored."""
     if include_inquiries and not part2_acknowledged:
@@ -377,7 +432,26 @@ def export_token_create(
         part2_notice_acknowledged_at=timezone.now() if include_inquiries else None,
         created_by=actor,
     )
+    _audit_token(token=token, change="sync token created", actor=actor, request=request)
     return token, raw
+
+
+def export_tokens_revoke(
+    *, token_ids: Iterable[int], actor: User | None, request: HttpRequest | None = None
+) -> int:
+    """Revoke the live tokens among ``token_ids`` (each audited). Returns how many."""
+    revoked = 0
+    for token in ExportToken.objects.select_related("destination").filter(
+        pk__in=list(token_ids), revoked_at__isnull=True
+    ):
+        with transaction.atomic():
+            if not ExportToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            ):
+                continue  # revoked meanwhile by someone else
+            _audit_token(token=token, change="sync token revoked", actor=actor, request=request)
+        revoked += 1
+    return revoked
 
 
 def export_token_authenticate(*, raw: str) -> ExportToken | None:
@@ -434,14 +508,15 @@ def export_sync_page(
             part2_acknowledged=token.part2_notice_acknowledged_at is not None,
             token=token,
         )
+        now = timezone.now()
         ExportRun.objects.filter(pk=run.pk).update(
-            status=ExportRun.Status.RUNNING, started_at=timezone.now()
+            status=ExportRun.Status.RUNNING, started_at=now, active_at=now
         )
-        after_pk = None
+        after_pk, served = None, 0
     else:
         try:
             data = signing.loads(cursor, salt=CURSOR_SALT)
-            run_id, after_pk = int(data["r"]), int(data["k"])
+            run_id, after_pk, served = int(data["r"]), int(data["k"]), int(data["n"])
         except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
             raise SyncCursorInvalid("This cursor is not valid.") from exc
         found = ExportRun.objects.filter(
@@ -463,16 +538,26 @@ def export_sync_page(
         }
         for row in page
     ]
-    ExportRun.objects.filter(pk=run.pk).update(rows_written=F("rows_written") + len(page))
-    if len(fetched) > page_size:
-        next_cursor: str | None = signing.dumps({"r": run.pk, "k": page[-1][0]}, salt=CURSOR_SALT)
-    else:
-        next_cursor = None
-        ExportRun.objects.filter(pk=run.pk).update(
-            status=ExportRun.Status.DONE, finished_at=timezone.now()
-        )
-        run.refresh_from_db()
-        _audit(run=run, actor=None, request=request)
+    last = len(fetched) <= page_size
+    now = timezone.now()
+    # The rows served before this page travel in the cursor: a page asked for twice (a client
+    # retrying) is counted once, and an early page asked for again never lowers the count.
+    served += len(page)
+    changes: dict[str, Any] = {"rows_written": Greatest("rows_written", served), "active_at": now}
+    if last:
+        changes.update(status=ExportRun.Status.DONE, finished_at=now)
+    # Conditional on RUNNING: a run abandoned meanwhile serves nothing more, and of two
+    # requests racing for the last page only one completes (and audits) the run.
+    with transaction.atomic():
+        if not ExportRun.objects.filter(pk=run.pk, status=ExportRun.Status.RUNNING).update(
+            **changes
+        ):
+            raise SyncCursorInvalid("This cursor's export has ended; start again without one.")
+        if last:
+            run.refresh_from_db()
+            _audit(run=run, actor=None, request=request)
+    cursor_data = {"r": run.pk, "k": page[-1][0], "n": served} if not last else None
+    next_cursor = signing.dumps(cursor_data, salt=CURSOR_SALT) if cursor_data else None
     return SyncPage(rows=rows, next_cursor=next_cursor, run=run)
 
 

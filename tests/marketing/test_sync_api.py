@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from apps.marketing.models import ExportDestination, ExportRun, ExportToken
 from apps.marketing.services import export_token_create
+from apps.privacy.models import AuditEvent
 from tests.marketing.conftest import PostPerson
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +171,18 @@ def test_a_token_is_shown_once_when_created_in_admin(
     assert _client(raw).get(URL, {"channel": "email"}).status_code == 200
     listing = marketer_client.get("/admin/marketing/exporttoken/").content.decode()
     assert raw not in listing
+
+
+def test_a_retried_page_is_counted_once(post_person: PostPerson, raw_token: str) -> None:
+    for name in ("A", "B", "C"):
+        post_person(first_name=name)
+    client = _client(raw_token)
+    first = client.get(URL, {"channel": "email", "page_size": 1}).json()
+    for _ in range(2):  # the client lost the answer and asked again
+        second = client.get(URL, {"channel": "email", "page_size": 1, "cursor": first["next"]})
+    client.get(URL, {"channel": "email", "page_size": 5, "cursor": second.json()["next"]})
+
+    run = ExportRun.objects.get()
+    assert run.status == ExportRun.Status.DONE
+    assert run.rows_written == 3
+    assert AuditEvent.objects.get(action="export").details["rows"] == 3
