@@ -1,8 +1,9 @@
-"""``make run``: prepare the embedded defaults and run web, Celery worker and beat together.
+"""``make run``: prepare the embedded defaults and run web, relay, Celery worker and beat.
 
 Migrates, seeds the payer directory, creates a local staff login if there is none (printing its
-password once), then supervises three processes; Ctrl-C (or SIGTERM) stops all of them, and if
-one dies the others are stopped too, so a half-running stack never passes for a working one.
+password once), then supervises the web server, the outbox relay and a Celery worker with
+beat; Ctrl-C (or SIGTERM) stops all of them, and if one dies the others are stopped too, so a
+half-running stack never passes for a working one.
 Production runs the same pieces as separate processes (see the Procfile).
 """
 
@@ -41,6 +42,7 @@ def main() -> int:
     var_dir = Path(os.environ.get("VAR_DIR", ROOT / "var"))
     processes = {
         "web": _start("web", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
+        "relay": _start("relay", [PYTHON, "manage.py", "outbox_relay"]),
         "worker": _start(
             "worker",
             [

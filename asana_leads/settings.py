@@ -355,9 +355,12 @@ OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=5.0)
 # A handed-over row still pending after this long is handed over again once its queue holds no
 # more messages (the broker lost it); while the queue still holds some, it is waiting its turn.
 OUTBOX_REHAND_SECONDS = env.int("OUTBOX_REHAND_SECONDS", default=120)
-# The longest a form post waits on the broker after commit (Redis down or hung): the hand-off
-# then gives up without retrying and the sweep hands the messages over.
+# The longest one hand-over (the relay's, the sweep's or a staff retry's) waits on a broker that
+# is down or hung: it then gives up without retrying, and the rows are handed over again later.
 OUTBOX_HANDOFF_TIMEOUT_SECONDS = env.float("OUTBOX_HANDOFF_TIMEOUT_SECONDS", default=0.3)
+# The relay (`manage.py outbox_relay`) looks for committed, due rows this often: the most a staff
+# alert waits before it is handed to Celery (decision 37).
+OUTBOX_RELAY_POLL_SECONDS = env.float("OUTBOX_RELAY_POLL_SECONDS", default=0.1)
 BOOK_FILE = env.str("BOOK_FILE", default=str(BASE_DIR / "apps" / "books" / "assets" / "book.pdf"))
 BOOK_LINK_MAX_AGE_HOURS = env.int("BOOK_LINK_MAX_AGE_HOURS", default=72)
 

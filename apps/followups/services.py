@@ -3,9 +3,11 @@ each exactly once.
 
 - Planning happens in the submission's transaction (``followups_plan``), so a stored submission
   always has its messages, and a rolled-back one has none.
-- The broker only says "look now": ``outbox_hand_over`` runs after commit and never fails the
-  request; ``outbox_sweep`` (beat, every few seconds) hands over due rows the broker never got
-  and recovers claims whose worker died.
+- The broker only says "look now". The relay (``outbox_relay_pass``, looped by the
+  ``outbox_relay`` command beside the workers) hands committed, due rows to Celery within a
+  poll interval, so a form post never waits on the broker (decision 37); ``outbox_sweep`` (beat,
+  every few seconds) does the same as the fallback, hands over again rows the broker lost, and
+  recovers claims whose worker died.
 - ``outbox_deliver`` claims a row with a conditional UPDATE (a task delivered twice finds
   nothing to claim), re-checks consent, suppression, quiet hours and cancellation, sends outside
   any transaction, records the attempt, and marks the row sent once.
@@ -25,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from kombu import Connection
 
@@ -96,9 +98,9 @@ def followups_plan(
     """Plan every message a new submission needs, in the caller's transaction.
 
     Staff alerts (alerts queue, due now), the escalation due at the SLA, and the steps of the
-    form's active sequences the person may receive. Spam gets nothing. After commit the messages
-    due now are handed to Celery. ``submission``, when the caller has it in hand, saves reading
-    it back.
+    form's active sequences the person may receive. Spam gets nothing. The relay hands the
+    messages due now to Celery once the transaction has committed (nothing is handed over from
+    the request). ``submission``, when the caller has it in hand, saves reading it back.
     """
     if submission is None or submission.pk != submission_id:
         submission = submission_for_followups(submission_id=submission_id)
@@ -122,7 +124,6 @@ def followups_plan(
                 step_id=step.pk if step else None,
                 due_at=due_at,
                 max_attempts=settings.OUTBOX_MAX_ATTEMPTS,
-                handed_at=now if due_at <= now else None,
                 dedupe_key=(
                     f"{submission.pk}:{topic}:{channel}:{recipient}:{step.pk if step else 0}"
                 ),
@@ -146,9 +147,6 @@ def followups_plan(
             plan(topic, step.channel, Recipient.PERSON, step.template, due_at,
                  queue=Queue.FOLLOWUPS, step=step)  # fmt: skip
     OutboxMessage.objects.bulk_create(rows)
-    due_now = [(row.pk, row.queue) for row in rows if row.due_at <= now]
-    if due_now:
-        transaction.on_commit(lambda: outbox_hand_over(messages=due_now))
     return rows
 
 
@@ -164,9 +162,9 @@ class _HandOffBroker:
     """This process's own broker connection for hand-offs, one per thread, opened after fork.
 
     Celery's shared producer pool waits on a hung Redis for the worker's socket timeout and
-    reconnects (4-6 s a post, measured); this one gives up after
+    reconnects (4-6 s a hand-over, measured); this one gives up after
     ``OUTBOX_HANDOFF_TIMEOUT_SECONDS`` without retrying: the rows are in the database, and the
-    sweep hands over what did not get through.
+    relay or the sweep hands over what did not get through.
     """
 
     def __init__(self) -> None:
@@ -199,7 +197,7 @@ def outbox_hand_over(*, messages: Iterable[tuple[int, str]], drips: Collection[i
     """Tell Celery to deliver these (id, queue) rows now; the ids in ``drips`` go at the lowest
     priority. Never raises, and a broker that is down or hung costs at most one
     ``OUTBOX_HANDOFF_TIMEOUT_SECONDS``: the rows not handed over are marked un-handed and the
-    sweep delivers them once the broker is back."""
+    relay (or the sweep) hands them over again once the broker is back."""
     from apps.followups.tasks import outbox_deliver as outbox_deliver_task
 
     pending = list(messages)
@@ -217,7 +215,7 @@ def outbox_hand_over(*, messages: Iterable[tuple[int, str]], drips: Collection[i
     except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep takes over
         # One failure is enough to know: a hung broker must cost one timeout, not one per
         # message.
-        logger.warning("outbox hand-off failed (%s); the sweep will deliver", type(exc).__name__)
+        logger.warning("outbox hand-off failed (%s); retried later", type(exc).__name__)
     lost = [pk for pk, _ in pending[handed:]]
     if lost:
         try:
@@ -241,6 +239,47 @@ def _queues_holding_messages(queues: Collection[str]) -> set[str]:
         logger.warning("outbox sweep could not read queue sizes: %s", type(exc).__name__)
         return set()
     return busy
+
+
+@dataclass(frozen=True)
+class RelayReport:
+    claimed: int  # due rows this pass stamped as handed over
+    handed: int  # of those, how many the broker took (the rest wait for the next pass)
+
+
+def outbox_relay_pass(*, limit: int = 500) -> RelayReport:
+    """Hand to Celery the due rows nobody has handed over yet, and say how many went.
+
+    Idle, it is one indexed read and takes no lock. With rows waiting it claims up to ``limit``
+    of them, oldest due first, by stamping ``handed_at`` in one short transaction; on
+    PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several relays (one per worker machine) run
+    without handing a row twice, and on SQLite the write lock serialises them. The hand-over
+    follows the commit; rows the broker refuses are un-stamped by ``outbox_hand_over`` for the
+    next pass.
+    """
+    now = timezone.now()
+    waiting = OutboxMessage.objects.filter(
+        status=Status.PENDING, due_at__lte=now, handed_at__isnull=True
+    )
+    if not waiting.exists():
+        return RelayReport(claimed=0, handed=0)
+    return _claim_and_hand_over(waiting, limit=limit, now=now)
+
+
+def _claim_and_hand_over(
+    candidates: QuerySet[OutboxMessage], *, limit: int, now: datetime.datetime
+) -> RelayReport:
+    """Stamp up to ``limit`` of these rows (oldest due first) as handed over, skipping rows
+    another relay or sweep holds, commit, then hand them to Celery."""
+    with transaction.atomic():
+        rows = list(
+            candidates.select_for_update(skip_locked=True)
+            .order_by("due_at")
+            .values_list("pk", "queue", "topic")[:limit]
+        )
+        if rows:
+            OutboxMessage.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(handed_at=now)
+    return RelayReport(claimed=len(rows), handed=_hand_over_rows(rows) if rows else 0)
 
 
 @dataclass(frozen=True)
@@ -269,6 +308,8 @@ def outbox_sweep(*, limit: int = 500) -> SweepReport:
     )
     if recovered:
         logger.warning("outbox: %d claims outlived their lease; retrying", recovered)
+    # Rows no relay has handed over (none is running, or it is behind).
+    handed = outbox_relay_pass(limit=limit).handed
     due = OutboxMessage.objects.filter(status=Status.PENDING, due_at__lte=now)
     stale = due.filter(
         handed_at__lt=now - datetime.timedelta(seconds=settings.OUTBOX_REHAND_SECONDS)
@@ -278,21 +319,11 @@ def outbox_sweep(*, limit: int = 500) -> SweepReport:
     # handing it over again would only add duplicates to that backlog.
     stale_queues = set(stale.order_by().values_list("queue", flat=True).distinct())
     waiting = _queues_holding_messages(stale_queues) if stale_queues else set()
-    with transaction.atomic():
-        rows = list(
-            due.filter(handed_at__isnull=True)
-            .order_by("due_at")
-            .values_list("pk", "queue", "topic")[:limit]
-        )
-        if len(rows) < limit and stale_queues - waiting:
-            rows += list(
-                stale.filter(queue__in=stale_queues - waiting)
-                .order_by("due_at")
-                .values_list("pk", "queue", "topic")[: limit - len(rows)]
-            )
-        if rows:
-            OutboxMessage.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(handed_at=now)
-    handed = _hand_over_rows(rows) if rows else 0
+    lost_queues = stale_queues - waiting
+    if lost_queues and handed < limit:
+        handed += _claim_and_hand_over(
+            stale.filter(queue__in=lost_queues), limit=limit - handed, now=now
+        ).handed
     return SweepReport(recovered=recovered, handed=handed)
 
 

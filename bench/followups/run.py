@@ -8,7 +8,8 @@ One run, everything on this machine's loopback:
    broker and the cache; DJANGO_DEBUG=false, fresh keys, email and texts to files in a temp
    VAR_DIR;
 2. starts gunicorn (4 sync workers) and, shape A = ``make run``'s: ONE Celery worker process
-   exactly as ``asana_leads/devserver.py`` starts it (``--beat``, all queues, concurrency 2);
+   exactly as ``asana_leads/devserver.py`` starts it (``--beat``, all queues, concurrency 2),
+   with the outbox relay (``manage.py outbox_relay``) beside it;
    warms up with book signups (their people are the drip audience) and a few verifications;
 3. (1) alert latency: posts 500 insurance verifications at a steady 20/s (open loop) and
    measures, per post, from the 201 arriving at the client to its staff alert row being marked
@@ -22,8 +23,8 @@ One run, everything on this machine's loopback:
    ``asana_leads/celery.py`` turns off (bench-only what-if, ``BENCH_WORKER_DB_CLOSE=1`` in
    ``settings_bench.py``; ``--no-whatif`` skips it);
 6. shape B = the Procfile's: ``alerts`` worker (-Q alerts -c 2), ``followups`` worker
-   (-Q followups,default -c 4), a separate beat: (1) and (2) again (the drain is not waited
-   for: shape A measured it);
+   (-Q followups,default -c 4), the relay, a separate beat: (1) and (2) again (the drain is
+   not waited for: shape A measured it);
 7. prints the machine, the commands, a table, the verdicts; writes
    bench/followups/results/latest.json; stops every process it started; drops the database.
 
@@ -492,9 +493,14 @@ def _celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "asana_leads", *args]
 
 
+RELAY_COMMAND = [sys.executable, "manage.py", "outbox_relay"]
+
+
 def shape_a_commands(schedule: Path) -> dict[str, list[str]]:
-    """``make run``'s worker, as asana_leads/devserver.py starts it: one process, embedded beat."""
+    """``make run``'s worker, as asana_leads/devserver.py starts it: one process, embedded beat,
+    and the outbox relay beside it."""
     return {
+        "relay": RELAY_COMMAND,
         "worker": _celery(
             "worker",
             "--beat",
@@ -506,23 +512,27 @@ def shape_a_commands(schedule: Path) -> dict[str, list[str]]:
             "INFO",
             "--schedule",
             str(schedule),
-        )
+        ),
     }
 
 
 def shape_b_commands(schedule: Path) -> dict[str, list[str]]:
-    """The Procfile's alerts and followups workers and beat (node names added: one machine)."""
+    """The Procfile's alerts and followups workers, relay and beat (node names added: one
+    machine)."""
     procfile: dict[str, list[str]] = {}
     for line in (ROOT / "Procfile").read_text().splitlines():
         name, sep, command = line.partition(":")
-        if sep and name.strip() in {"alerts", "followups", "beat"}:
+        if sep and name.strip() == "relay":
+            if shlex.split(command)[1:] != RELAY_COMMAND[1:]:
+                raise BenchError(f"Procfile relay: expected outbox_relay, got {command!r}")
+        elif sep and name.strip() in {"alerts", "followups", "beat"}:
             argv = shlex.split(command)
             if argv[:1] != ["celery"]:
                 raise BenchError(f"Procfile {name}: expected a celery command, got {command!r}")
             procfile[name.strip()] = argv[1:]
     if set(procfile) != {"alerts", "followups", "beat"}:
         raise BenchError(f"Procfile lacks alerts/followups/beat lines (found {sorted(procfile)})")
-    commands: dict[str, list[str]] = {}
+    commands: dict[str, list[str]] = {"relay": RELAY_COMMAND}
     for name in ("alerts", "followups"):
         argv = procfile[name]
         a_index = argv.index("-A") if "-A" in argv else None
@@ -535,7 +545,7 @@ def shape_b_commands(schedule: Path) -> dict[str, list[str]]:
     return commands
 
 
-READY_MARKERS = {"worker": " ready.", "beat": "beat: Starting"}
+READY_MARKERS = {"worker": " ready.", "beat": "beat: Starting", "relay": "outbox relay started"}
 
 
 def celery_start(
@@ -553,14 +563,14 @@ def celery_start(
         started[name] = (children.start(cmd, log=log, env=env), log)
     deadline = time.monotonic() + 90
     for name, (proc, log) in started.items():
-        marker = READY_MARKERS["beat" if name == "beat" else "worker"]
+        marker = READY_MARKERS[name if name in {"beat", "relay"} else "worker"]
         while True:
             if proc.poll() is not None:
-                raise BenchError(f"celery {name} exited ({proc.returncode}); see {log}")
+                raise BenchError(f"{name} exited ({proc.returncode}); see {log}")
             if marker in log.read_text(errors="replace"):
                 break
             if time.monotonic() > deadline:
-                raise BenchError(f"celery {name} was not ready within 90 s; see {log}")
+                raise BenchError(f"{name} was not ready within 90 s; see {log}")
             time.sleep(0.2)
         if name == "worker" and "--beat" in commands[name]:
             while READY_MARKERS["beat"] not in log.read_text(errors="replace"):
@@ -1275,7 +1285,7 @@ def run_shape(bench: Bench, shape: str, commands: dict[str, list[str]]) -> dict[
             out["throughput"] = bench.throughput_phase(shape)
         for name, (proc, log) in procs.items():
             if proc.poll() is not None:
-                raise BenchError(f"celery {name} died during the run; see {log}")
+                raise BenchError(f"{name} died during the run; see {log}")
         whatif_tput = bool(bench.args.tput_n and bench.args.whatif)
         if shape == "A" and (whatif_tput or bench.args.whatif_latency):
             for proc, _log in procs.values():

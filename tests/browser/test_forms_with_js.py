@@ -58,6 +58,9 @@ def test_it_sends_a_contact_message_and_shows_the_reference(page: Any, live_serv
 
 def test_the_insurance_dropdown_lists_in_network_payers_first(page: Any, live_server: Any) -> None:
     _open(page, live_server)
+    # The text box becomes a dropdown once the payer list has arrived: wait for that, or the
+    # first locator below may still resolve to the text box.
+    page.wait_for_selector("select#af-verify-insurance_provider optgroup", state="attached")
     select = page.locator("#af-verify-insurance_provider")
 
     groups = select.locator("optgroup").evaluate_all("nodes => nodes.map(node => node.label)")

@@ -1,13 +1,15 @@
 """The outbox under faults, with real processes: never lost, never sent twice.
 
-- The broker down while 50 forms are posted: every post answers 201 quickly; once the broker is
-  back, a worker with beat sends every message exactly once.
+- The broker down while 50 forms are posted: every post answers 201 quickly, the running relay
+  hands nothing over; once the broker is back, the same relay hands every message over and a
+  worker with beat sends each exactly once.
 - A task delivered twice to a real worker: one send.
 - A worker SIGKILLed in the middle of a send: another worker sends the message once, after
   the lease.
 - A provider failing three times: backoff, ``failed``, then sent after the admin retry.
-- Redis hung (accepting connections, answering nothing): the post is still quick (the
-  hand-off gives up after ``OUTBOX_HANDOFF_TIMEOUT_SECONDS``) and nothing is lost.
+- Redis hung (accepting connections, answering nothing): the post is still quick (it never
+  touches the broker; the relay's hand-over gives up after ``OUTBOX_HANDOFF_TIMEOUT_SECONDS``)
+  and nothing is lost.
 
 Every party is a real process on pytest-django's test database and, but for the tests that
 stop or hang the broker, the suite's broker. What was sent is read from the file backends:
@@ -182,11 +184,26 @@ def test_the_broker_down_during_50_submissions_costs_nothing_and_loses_nothing(
     broker: RedisServer | FilesystemBrokerOutage = redis or FilesystemBrokerOutage(var_dir)
     try:
         web = stack.web(**THROTTLED)
+        relay = stack.relay(**FAST)  # running throughout, as in production
         warm_up = _posts(web, range(5))  # pooled broker connections, as in a running site
         assert [status for status, _, _ in warm_up] == [201] * 5
+        warm_rows = _due_now().filter(submission__reference__in=[r for _, _, r in warm_up])
+        stack.wait(
+            lambda: not warm_rows.filter(handed_at__isnull=True).exists(),
+            what="the relay handing over the warm-up's messages",
+        )
 
         broker.stop()
         answers = _posts(web, range(100, 100 + SUBMISSIONS_WHILE_DOWN))
+        down_rows = _due_now().filter(submission__reference__in=[r for _, _, r in answers])
+        # The relay keeps trying while the broker is down; each failed hand-over is undone.
+        stack.wait(
+            lambda: "outbox hand-off failed" in relay.log(), what="the relay meeting the outage"
+        )
+        stack.wait(
+            lambda: not down_rows.filter(handed_at__isnull=False).exists(),
+            what="no message counted as handed over while the broker is down",
+        )
         broker.start()  # a restarted Redis is empty: what the warm-up handed over is lost
 
         seconds = sorted(elapsed for _, elapsed, _ in answers)
@@ -198,16 +215,15 @@ def test_the_broker_down_during_50_submissions_costs_nothing_and_loses_nothing(
         print(json.dumps({"posts_while_broker_down": timing}))  # noqa: T201
         assert [status for status, _, _ in answers] == [201] * SUBMISSIONS_WHILE_DOWN, web.log()
         assert seconds[-1] < POST_BOUND_SECONDS, timing
-        down_rows = _due_now().filter(submission__reference__in=[r for _, _, r in answers])
         assert down_rows.count() == 3 * SUBMISSIONS_WHILE_DOWN
-        # Each failed hand-off was recorded, so the sweep hands the row over at once.
-        assert not down_rows.filter(handed_at__isnull=False).exists()
 
-        # Once the broker is back, the same web process hands over again (no restart).
-        ((status, _, reference),) = _posts(web, range(999, 1000))
+        # Once the broker is back, the same relay hands everything over (no restart).
+        ((status, _, _),) = _posts(web, range(999, 1000))
         assert status == 201
-        handed = _due_now().filter(submission__reference=reference, handed_at__isnull=False)
-        assert handed.count() == 3
+        stack.wait(
+            lambda: not _due_now().filter(handed_at__isnull=True).exists(),
+            what="the relay handing over after the outage",
+        )
 
         stack.worker("w1", beat=True, **FAST)
         due = _due_now()
@@ -223,7 +239,8 @@ def test_the_broker_down_during_50_submissions_costs_nothing_and_loses_nothing(
 def test_a_task_delivered_twice_to_a_real_worker_sends_once(
     stack: Stack, api_client: APIClient, texting_body: dict[str, Any]
 ) -> None:
-    # Posted before any worker runs: the hand-off queues one delivery per due message.
+    # Posted before any worker runs; the relay starting with the worker hands each due message
+    # over once.
     submission = _post(api_client, texting_body)
     alert = _row(submission, "staff_alert", "email")
     text = _row(submission, "confirmation", "sms")
@@ -355,9 +372,9 @@ def test_a_provider_failing_three_times_backs_off_ends_failed_then_sends_after_t
 # --- A hung Redis -----------------------------------------------------------------------------
 
 HUNG_POSTS = 3
-# What a post may take while Redis hangs: the hand-off gives up after
-# OUTBOX_HANDOFF_TIMEOUT_SECONDS (0.3 s); the throttles' cache call after CACHE_SOCKET_TIMEOUT
-# (0.25 s), and then not at all for THROTTLE_CACHE_BREAKER_SECONDS in that process.
+# What a post may take while Redis hangs: a post never touches the broker (the relay hands
+# over); the throttles' cache call gives up after CACHE_SOCKET_TIMEOUT (0.25 s), and then is
+# not made at all for THROTTLE_CACHE_BREAKER_SECONDS in that process.
 HUNG_POST_BOUND_SECONDS = 1.0
 
 
@@ -376,6 +393,7 @@ def _posts_while_redis_hangs(tmp_path: Path, **web_env: str) -> list[float]:
     stack.started.append(redis)
     try:
         web = stack.web(**web_env)
+        stack.relay(**FAST)  # a relay hung with Redis must recover with it
         assert [status for status, _, _ in _posts(web, range(2))] == [201] * 2
         redis.freeze()  # SIGSTOP: connections are accepted, nothing is answered
         try:

@@ -21,33 +21,20 @@ from rest_framework.test import APIClient
 from apps.followups import services
 from apps.followups.models import OutboxMessage
 from apps.leads.models import Submission
-from asana_leads.celery import app
 from tests.conftest import BOOK_PATH, CONTACT_PATH
-from tests.followups.workerkit import CeleryWorker, Stack, on_redis, sequences_seed, suite_var_dir
+from tests.followups.workerkit import (
+    CeleryWorker,
+    Stack,
+    broker_queue_sizes,
+    broker_queues_purge,
+    on_redis,
+    sequences_seed,
+    suite_var_dir,
+)
 
 Status = OutboxMessage.Status
-QUEUES = ("alerts", "followups", "default")
-
-
-def _queue_sizes() -> dict[str, int]:
-    with app.connection_for_write() as connection:
-        channel = connection.default_channel
-        return {name: channel.queue_declare(queue=name).message_count for name in QUEUES}
-
-
-def _purge() -> None:
-    with app.connection_for_write() as connection:
-        channel = connection.default_channel
-        for name in QUEUES:
-            channel.queue_declare(queue=name)
-            channel.queue_purge(name)
-
-
-@pytest.fixture
-def empty_queues() -> Iterator[None]:
-    _purge()
-    yield
-    _purge()
+_queue_sizes = broker_queue_sizes
+_purge = broker_queues_purge
 
 
 def _post(client: APIClient, path: str, body: dict[str, Any]) -> Submission:

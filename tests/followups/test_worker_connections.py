@@ -37,9 +37,16 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     stack.stop_all()
 
 
+RELAY_APP_NAME = "outbox-relay-under-test"
+
+
 def _one_process_worker(stack: Stack) -> CeleryWorker:
     # One pool process: every task runs on the same process, hence on the same connection.
-    worker = CeleryWorker(name="w1", env=stack.env(), workdir=stack.root, concurrency=1)
+    # Its relay runs apart, named (libpq's PGAPPNAME), so its own connection is not counted.
+    stack.relay(PGAPPNAME=RELAY_APP_NAME)
+    worker = CeleryWorker(
+        name="w1", env=stack.env(), workdir=stack.root, concurrency=1, relay=False
+    )
     stack.started.append(worker)
     return worker.start()
 
@@ -50,7 +57,8 @@ def _other_backends() -> set[tuple[int, str]]:
         cursor.execute(
             "SELECT pid, backend_start::text FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'"
+            "AND backend_type = 'client backend' AND application_name <> %s",
+            [RELAY_APP_NAME],
         )
         return {(int(pid), str(start)) for pid, start in cursor.fetchall()}
 

@@ -173,16 +173,52 @@ def process_gone(pid: int) -> bool:
 
 
 @dataclass
+class OutboxRelay:
+    """``manage.py outbox_relay`` in its own process group."""
+
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> OutboxRelay:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "outbox_relay"], cwd=REPO_ROOT, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _end_group(self.process, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+
+    def died(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+
+@dataclass
 class CeleryWorker:
-    """``celery -A asana_leads worker`` in its own process group, optionally with beat."""
+    """``celery -A asana_leads worker`` in its own process group, optionally with beat, and
+    beside it an outbox relay (``manage.py outbox_relay``), as a worker machine runs them."""
 
     name: str
     env: dict[str, str]
     workdir: Path
     beat: bool = False
+    relay: bool = True
     concurrency: int = 2
     queues: str = QUEUES
     process: subprocess.Popen[bytes] | None = None
+    outbox_relay: OutboxRelay | None = None
     killed: bool = False
     log_path: Path = field(init=False)
 
@@ -209,6 +245,9 @@ class CeleryWorker:
                 argv, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
+        if self.relay:
+            log_path = self.workdir / f"{self.name}-relay.log"
+            self.outbox_relay = OutboxRelay(env=self.env, log_path=log_path).start()
         self.wait_ready(timeout=ready_timeout)
         return self
 
@@ -230,6 +269,8 @@ class CeleryWorker:
             _end_group(self.process, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
+        if self.outbox_relay is not None:
+            self.outbox_relay.stop()
 
     def stop(self) -> None:
         """Ends the worker at once. The test has read what it needed, and a warm shutdown
@@ -237,8 +278,11 @@ class CeleryWorker:
         self.kill()
 
     def died(self) -> bool:
-        """Whether the worker exited without the test ending it."""
-        return not self.killed and self.process is not None and self.process.poll() is not None
+        """Whether the worker (or its relay) exited without the test ending it."""
+        worker_gone = self.process is not None and self.process.poll() is not None
+        return not self.killed and (
+            worker_gone or (self.outbox_relay is not None and self.outbox_relay.died())
+        )
 
     def log(self) -> str:
         try:
@@ -247,7 +291,8 @@ class CeleryWorker:
             return ""
 
     def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log().splitlines()[-lines:])
+        relay = self.outbox_relay.log().splitlines()[-10:] if self.outbox_relay else []
+        return "\n".join([*self.log().splitlines()[-lines:], "--- relay:", *relay])
 
 
 @dataclass
@@ -366,6 +411,30 @@ class RedisServer:
         os.kill(self.process.pid, signal.SIGCONT)
 
 
+# --- The suite's broker ----------------------------------------------------------------------
+
+BROKER_QUEUES = ("alerts", "followups", "default")
+
+
+def broker_queue_sizes() -> dict[str, int]:
+    """Messages waiting in each of the suite broker's outbox queues."""
+    from asana_leads.celery import app
+
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        return {name: channel.queue_declare(queue=name).message_count for name in BROKER_QUEUES}
+
+
+def broker_queues_purge() -> None:
+    from asana_leads.celery import app
+
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for name in BROKER_QUEUES:
+            channel.queue_declare(queue=name)
+            channel.queue_purge(name)
+
+
 # --- What was sent ----------------------------------------------------------------------------
 
 
@@ -430,7 +499,9 @@ class Stack:
     root: Path
     var_dir: Path
     redis_url: str | None
-    started: list[CeleryWorker | WebServer | RedisServer] = field(default_factory=list)
+    started: list[CeleryWorker | WebServer | RedisServer | OutboxRelay] = field(
+        default_factory=list
+    )
     baseline: collections.Counter[int] = field(default_factory=collections.Counter)
 
     def __post_init__(self) -> None:
@@ -451,6 +522,12 @@ class Stack:
         worker = CeleryWorker(name=name, env=self.env(**env), workdir=self.root, beat=beat)
         self.started.append(worker)
         return worker.start()
+
+    def relay(self, **env: str) -> OutboxRelay:
+        """An outbox relay of its own, without a worker (a worker starts its own relay)."""
+        relay = OutboxRelay(env=self.env(**env), log_path=self.root / "relay.log")
+        self.started.append(relay)
+        return relay.start()
 
     def web(self, **env: str) -> WebServer:
         web = WebServer(env=self.env(**env), workdir=self.root / "web")
