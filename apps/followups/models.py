@@ -136,6 +136,14 @@ class OutboxMessage(models.Model):
             models.Index(
                 fields=["due_at"], name="outbox_pending_due", condition=Q(status="pending")
             ),
+            # The relay's poll, ten times a second: due rows nobody has handed over yet. Apart
+            # from outbox_pending_due so that a drained-but-unsent backlog (handed over, still
+            # pending) is not walked on every poll.
+            models.Index(
+                fields=["due_at"],
+                name="outbox_unhanded_due",
+                condition=Q(status="pending", handed_at__isnull=True),
+            ),
             # Lease recovery: claims that outlived their worker.
             models.Index(
                 fields=["lease_expires_at"],
