@@ -338,3 +338,39 @@ def test_the_admin_preview_counts_and_shows_the_incremental_window(
     assert 'id="row-count">1 contact ' in page
     cutoff = timezone.localtime(run_time - _margin()).strftime("%Y-%m-%d %H:%M:%S")
     assert cutoff in page
+
+
+def test_the_run_page_shows_the_window(
+    destination: ExportDestination,
+    marketer: User,
+    marketer_client: Client,
+    time_machine: TimeMachineFixture,
+) -> None:
+    _at(time_machine, START)
+    full = export_run_create(
+        filters=ContactFilters(channel="email"),
+        fmt=ExportRun.Format.CSV,
+        via=ExportRun.Via.ADMIN,
+        actor=None,
+        destination=destination,
+    )
+    assert export_run_write(run_id=full.pk) is not None
+    _at(time_machine, START + datetime.timedelta(minutes=10))
+    incremental = _incremental(destination)
+    staff_client_for(marketer, marketer_client)
+
+    def page(run: ExportRun) -> str:
+        url = f"/admin/marketing/exportrun/{run.pk}/change/"
+        return marketer_client.get(url).content.decode()
+
+    def stamp(moment: datetime.datetime) -> str:
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+    assert (
+        f"through {stamp(START)}; the next incremental export starts after "
+        f"{stamp(START - _margin())}"
+    ) in page(full)
+    assert (
+        f"after {stamp(START - _margin())} through "
+        f"{stamp(START + datetime.timedelta(minutes=10) - _margin())}<"
+    ) in page(incremental)
