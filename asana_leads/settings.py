@@ -402,6 +402,9 @@ EXPORT_TASK_TIME_LIMIT = env.int("EXPORT_TASK_TIME_LIMIT", default=3600)
 EXPORT_SYNC_PAGE_SIZE = env.int("EXPORT_SYNC_PAGE_SIZE", default=1000)
 # A sync with no page asked for this long is abandoned by the hourly expiry task.
 EXPORT_SYNC_IDLE_MINUTES = env.int("EXPORT_SYNC_IDLE_MINUTES", default=60)
+# Incremental exports stop this far in the past: a consent time is stamped when an intake
+# starts, and one still committing must land after the cutoff (far longer than any intake).
+EXPORT_SETTLING_SECONDS = env.int("EXPORT_SETTLING_SECONDS", default=120)
 ATTRIBUTION_MIN_GROUP = env.int("ATTRIBUTION_MIN_GROUP", default=5)
 PHI_STORAGE_S3_BUCKET: str | None = env.str("PHI_STORAGE_S3_BUCKET", default=None)
 if PHI_STORAGE_S3_BUCKET:

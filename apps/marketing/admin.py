@@ -30,6 +30,7 @@ from apps.marketing.report import attribution_csv, attribution_svg
 from apps.marketing.selectors import attribution_report, marketable_contacts_count
 from apps.marketing.services import (
     PART2_NOTICE,
+    ExportWindow,
     export_download_run,
     export_download_token,
     export_file_open,
@@ -37,6 +38,7 @@ from apps.marketing.services import (
     export_run_enqueue,
     export_token_create,
     export_tokens_revoke,
+    export_window,
 )
 
 EXPORT_PERMISSION = "marketing.export_contacts"
@@ -45,6 +47,10 @@ REPORT_PERMISSION = "marketing.view_attribution_report"
 
 def _user(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
+
+
+def _stamp(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _require(request: HttpRequest, permission: str) -> None:
@@ -87,6 +93,7 @@ class ExportRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "filters",
         "include_inquiries",
         "part2_notice_acknowledged_at",
+        "window",
         "since_at",
         "cutoff_at",
         "rows_expected",
@@ -117,6 +124,17 @@ class ExportRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if not obj.rows_expected:
             return "—"
         return f"{min(100, 100 * obj.rows_written // obj.rows_expected)}%"
+
+    @admin.display(description="window (consent time)")
+    def window(self, obj: ExportRun) -> str:
+        until = obj.filters.get("until") if isinstance(obj.filters, dict) else None
+        listed_until = datetime.datetime.fromisoformat(until) if until else obj.cutoff_at
+        text = f"through {_stamp(listed_until)}"
+        if obj.since_at is not None:
+            text = f"after {_stamp(obj.since_at)} {text}"
+        if obj.cutoff_at < listed_until:
+            text += f"; the next incremental export starts after {_stamp(obj.cutoff_at)}"
+        return text
 
     @admin.display(description="download")
     def download(self, obj: ExportRun) -> SafeString | str:
@@ -183,10 +201,19 @@ class ExportRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         _require(request, EXPORT_PERMISSION)
         form = ExportForm(request.POST or None)
         count: int | None = None
+        window: ExportWindow | None = None
         if request.method == "POST" and form.is_valid():
             filters = form.filters()
             if "preview" in request.POST:
-                count = marketable_contacts_count(filters=filters)
+                # The window the export would cover now (incremental: since the last one).
+                incremental = bool(form.cleaned_data.get("incremental"))
+                window = export_window(
+                    filters=filters,
+                    destination=form.cleaned_data.get("destination"),
+                    incremental=incremental,
+                )
+                count = marketable_contacts_count(filters=window.filters)
+                window = window if incremental else None
             else:
                 with transaction.atomic():
                     run = export_run_create(
@@ -210,6 +237,8 @@ class ExportRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "opts": self.model._meta,
             "form": form,
             "count": count,
+            "window": window,
+            "settling_seconds": settings.EXPORT_SETTLING_SECONDS,
             "part2_notice": PART2_NOTICE,
         }
         return TemplateResponse(request, "admin/marketing/export_form.html", context)

@@ -128,7 +128,9 @@ class MarketableContactListApi(APIView):
             "not do-not-contact, not Part 2 restricted; book signups unless the token was created "
             "with inquiries and the 42 CFR 2.32 acknowledgement. The first request (no cursor) "
             "fixes the snapshot; follow `next` until it is null. `incremental=true` lists only "
-            "contacts who consented since the last completed sync to the token's destination."
+            "contacts who consented since the last completed sync to the token's destination, "
+            "up to a cutoff a couple of minutes in the past (sign-ups still being saved are "
+            "listed by the next sync)."
         ),
         parameters=[
             OpenApiParameter("channel", OpenApiTypes.STR, enum=list(CHANNELS), required=True),

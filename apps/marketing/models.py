@@ -74,7 +74,10 @@ class ExportRun(models.Model):
     format = models.CharField(max_length=8, choices=Format.choices)
     include_bom = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    # Upper bound of consent time this run covers; the next incremental run starts after it.
+    # The consent-time window: an incremental run lists (since_at, cutoff_at], a full run
+    # everyone up to its time (the filters' "until"). cutoff_at lies EXPORT_SETTLING_SECONDS
+    # before the run (consent is stamped when an intake starts, not when it commits), and the
+    # next incremental run starts after it.
     cutoff_at = models.DateTimeField()
     since_at = models.DateTimeField(null=True, blank=True)
     rows_expected = models.PositiveIntegerField(null=True, blank=True)

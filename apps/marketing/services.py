@@ -116,6 +116,51 @@ def _audit(
 # --- Creating and writing runs ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ExportWindow:
+    """The consent times a run covers. ``filters`` are the effective ones (``after`` the
+    previous incremental cutoff, ``until`` the upper bound the run lists); ``cutoff_at`` is
+    where the next incremental run starts."""
+
+    filters: ContactFilters
+    since_at: datetime.datetime | None
+    cutoff_at: datetime.datetime
+
+
+def export_window(
+    *,
+    filters: ContactFilters,
+    destination: ExportDestination | None = None,
+    incremental: bool = False,
+    now: datetime.datetime | None = None,
+) -> ExportWindow:
+    """The window an export made at ``now`` covers.
+
+    A consent time is the intake's ``received_at``, taken before its transaction commits, so
+    people stamped in the last ``EXPORT_SETTLING_SECONDS`` may still be on their way in. The
+    cutoff stays that far in the past: an incremental run lists (previous cutoff, cutoff] and
+    whoever commits late with an earlier stamp is listed by the next one. A full run lists
+    everyone up to ``now`` but records the same settled cutoff, so an incremental run after it
+    misses no one (it may list again the few who consented within the margin before it).
+    """
+    now = now or timezone.now()
+    settled = now - datetime.timedelta(seconds=settings.EXPORT_SETTLING_SECONDS)
+    since_at = (
+        export_last_cutoff(destination=destination, channel=filters.channel)
+        if incremental and destination is not None
+        else None
+    )
+    cutoff_at = min(filters.until, settled) if filters.until else settled
+    if since_at is not None and cutoff_at < since_at:
+        cutoff_at = since_at  # an empty window (a clock or setting moved): never go back
+    until = cutoff_at if incremental else (min(filters.until, now) if filters.until else now)
+    return ExportWindow(
+        filters=dataclasses.replace(filters, until=until, after=since_at),
+        since_at=since_at,
+        cutoff_at=cutoff_at,
+    )
+
+
 def export_run_create(
     *,
     filters: ContactFilters,
@@ -129,7 +174,9 @@ def export_run_create(
     token: ExportToken | None = None,
     count: bool = True,
 ) -> ExportRun:
-    """A queued export of the contacts ``filters`` select, up to now.
+    """A queued export of the contacts ``filters`` select, in the window ``export_window``
+    gives: up to now for a full export, up to ``EXPORT_SETTLING_SECONDS`` ago for an
+    incremental one.
 
     Incremental runs start after the last completed run's cutoff for the same destination and
     channel (everyone, the first time). Inquiries need ``part2_acknowledged``. ``count`` takes
@@ -145,27 +192,23 @@ def export_run_create(
     if fmt not in ExportRun.Format.values:
         raise ExportError(f"format must be one of {', '.join(ExportRun.Format.values)}")
     now = timezone.now()
-    since_at = (
-        export_last_cutoff(destination=destination, channel=filters.channel)
-        if incremental and destination is not None
-        else None
+    window = export_window(
+        filters=filters, destination=destination, incremental=incremental, now=now
     )
-    until = min(filters.until, now) if filters.until else now
-    effective = dataclasses.replace(filters, until=until, after=since_at)
     return ExportRun.objects.create(
         destination=destination,
         requested_by=actor,
         token=token,
         via=via,
         channel=filters.channel,
-        filters=effective.as_audit(),
+        filters=window.filters.as_audit(),
         include_inquiries=filters.include_inquiries,
         part2_notice_acknowledged_at=now if filters.include_inquiries else None,
         format=fmt,
         include_bom=bom,
-        cutoff_at=until,
-        since_at=since_at,
-        rows_expected=marketable_contacts_count(filters=effective) if count else None,
+        cutoff_at=window.cutoff_at,
+        since_at=window.since_at,
+        rows_expected=marketable_contacts_count(filters=window.filters) if count else None,
     )
 
 

@@ -80,7 +80,9 @@ def test_a_slow_sync_that_keeps_asking_is_not_abandoned(
 def test_an_abandoned_sync_leaves_the_incremental_cutoff_alone(
     three: None, client: APIClient, time_machine: Any
 ) -> None:
-    client.get(URL, {"channel": "email", "page_size": 1, "incremental": "true"})
+    _idle(time_machine, settings.EXPORT_SETTLING_SECONDS / 60 + 1)  # A, B, C are past the margin
+    first = client.get(URL, {"channel": "email", "page_size": 1, "incremental": "true"}).json()
+    assert [row["first_name"] for row in first["results"]] == ["A"]
     _idle(time_machine, settings.EXPORT_SYNC_IDLE_MINUTES + 1)
     export_files_expire()
 

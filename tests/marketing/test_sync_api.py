@@ -3,11 +3,14 @@ over a fixed snapshot, the same selector as files, throttled, in the OpenAPI sch
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.marketing.models import ExportDestination, ExportRun, ExportToken
@@ -50,6 +53,13 @@ def _all_pages(client: APIClient, **params: Any) -> list[dict[str, Any]]:
         query = {**params, "cursor": body["next"]}
 
 
+def _settle(time_machine: Any) -> None:
+    # Later than EXPORT_SETTLING_SECONDS: the incremental cutoff has passed every post so far.
+    time_machine.move_to(
+        timezone.now() + datetime.timedelta(seconds=settings.EXPORT_SETTLING_SECONDS + 1)
+    )
+
+
 def test_it_pages_through_the_list_with_a_cursor(post_person: PostPerson, raw_token: str) -> None:
     people = [post_person(first_name=f"P{i}") for i in range(5)]
     post_person("contact", first_name="Inquirer")
@@ -76,9 +86,12 @@ def test_it_pages_through_the_list_with_a_cursor(post_person: PostPerson, raw_to
     assert run.rows_written == 5
 
 
-def test_later_pages_keep_the_first_pages_snapshot(post_person: PostPerson, raw_token: str) -> None:
+def test_later_pages_keep_the_first_pages_snapshot(
+    post_person: PostPerson, raw_token: str, time_machine: Any
+) -> None:
     post_person(first_name="A")
     post_person(first_name="B")
+    _settle(time_machine)
     client = _client(raw_token)
     first = client.get(URL, {"channel": "email", "page_size": 1}).json()
     post_person(first_name="Late")  # consented after the snapshot's cutoff
@@ -86,6 +99,7 @@ def test_later_pages_keep_the_first_pages_snapshot(post_person: PostPerson, raw_
     assert [r["first_name"] for r in first["results"] + second["results"]] == ["A", "B"]
     assert second["next"] is None
     # The next incremental sync picks up where this one stopped.
+    _settle(time_machine)
     rows = _all_pages(client, channel="email", incremental="true")
     assert [r["first_name"] for r in rows] == ["Late"]
 
@@ -135,8 +149,6 @@ def test_a_part2_token_lists_inquiries(
 
 def test_it_is_throttled_per_token(raw_token: str) -> None:
     rates = {"export_sync": "2/hour"}
-    from django.conf import settings
-
     with override_settings(
         API_THROTTLE=True,
         REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates},
