@@ -50,6 +50,7 @@ class AuditEvent(models.Model):
         PHI_VIEW = "phi_view", "PHI viewed"
         CARD_IMAGE_DOWNLOAD = "card_image_download", "Card image downloaded"
         EXPORT = "export", "Export"
+        EXPORT_DOWNLOAD = "export_download", "Export file downloaded"
         PERMISSION_CHANGE = "permission_change", "Permission change"
         LOGIN = "login", "Login"
         LOGIN_FAILED = "login_failed", "Failed login"
