@@ -29,11 +29,11 @@ from apps.marketing.models import ExportDestination, ExportRun, ExportToken
 from apps.marketing.report import attribution_csv, attribution_svg
 from apps.marketing.selectors import attribution_report, marketable_contacts_count
 from apps.marketing.services import (
+    EXPORT_PERMISSION,
     PART2_NOTICE,
     ExportWindow,
-    export_download_run,
     export_download_token,
-    export_file_open,
+    export_file_download,
     export_run_create,
     export_run_enqueue,
     export_token_create,
@@ -41,7 +41,6 @@ from apps.marketing.services import (
     export_window,
 )
 
-EXPORT_PERMISSION = "marketing.export_contacts"
 REPORT_PERMISSION = "marketing.view_attribution_report"
 
 
@@ -245,12 +244,14 @@ class ExportRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def download_view(self, request: HttpRequest, token: str) -> FileResponse:
         _require(request, EXPORT_PERMISSION)
-        run = export_download_run(token=token)
-        if run is None:
-            raise Http404("This download link is not valid or has expired.")
-        response = FileResponse(
-            export_file_open(run=run), as_attachment=True, filename=run.file_name
-        )
+        actor = _user(request)
+        if actor is None:
+            raise PermissionDenied
+        # Audited in the service before the response exists: who downloaded which file.
+        download = export_file_download(token=token, actor=actor, request=request)
+        if download is None:
+            raise Http404("This download link is not valid or has expired, or its file is gone.")
+        response = FileResponse(download.file, as_attachment=True, filename=download.run.file_name)
         response["Cache-Control"] = "no-store"
         return response
 

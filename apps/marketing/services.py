@@ -3,7 +3,8 @@ API tokens and pages, and importing a suppression list.
 
 An export run is created in the request (filters checked, the Part 2 acknowledgement recorded,
 the count taken), written by a Celery task on the ``exports`` queue (or in-process by the
-command), and audited when it is done: who, when, filters, rows, format, SHA-256.
+command), and audited when it is done: who, when, filters, rows, format, SHA-256. Each download
+of its file through the signed link is audited again, naming who downloaded it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
@@ -48,12 +50,14 @@ from apps.marketing.selectors import (
     marketable_contacts_iter,
 )
 from apps.marketing.writers import Progress, WriteResult, csv_write, xlsx_write
+from apps.privacy.models import AuditEvent
 from apps.privacy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
 EXPORTS_STORAGE = "exports"
 DOWNLOAD_SALT = "marketing.export_download"
+EXPORT_PERMISSION = "marketing.export_contacts"
 CURSOR_SALT = "marketing.sync_cursor"
 TOKEN_PREFIX = "mkx_"  # noqa: S105 - a public marker, not a secret
 
@@ -409,18 +413,73 @@ def export_download_run(*, token: str) -> ExportRun | None:
     run_id = data.get("r") if isinstance(data, dict) else None
     if not isinstance(run_id, int) or isinstance(run_id, bool):
         return None
-    return ExportRun.objects.filter(
-        pk=run_id,
-        status=ExportRun.Status.DONE,
-        expires_at__gt=timezone.now(),
-        via=ExportRun.Via.ADMIN,
-    ).first()
+    return (
+        ExportRun.objects.filter(
+            pk=run_id,
+            status=ExportRun.Status.DONE,
+            expires_at__gt=timezone.now(),
+            via=ExportRun.Via.ADMIN,
+        )
+        .select_related("requested_by", "destination")
+        .first()
+    )
 
 
-def export_file_open(*, run: ExportRun) -> IO[bytes]:
-    """The stored file of a run, opened for reading."""
-    opened: IO[bytes] = _exports_storage().open(run.file_name, "rb")
-    return opened
+@dataclass(frozen=True)
+class ExportDownload:
+    """One download of a run's file: the file, opened, and its row on the audit log."""
+
+    run: ExportRun
+    file: IO[bytes]
+    audit_event: AuditEvent
+
+
+def export_file_download(
+    *, token: str, actor: User, request: HttpRequest | None = None
+) -> ExportDownload | None:
+    """Open the file a download link names for ``actor`` and put the download on the audit log
+    (who, the run, the file's SHA-256 and row count) before anyone reads a byte of it.
+
+    Anyone with ``marketing.export_contacts`` may download any run's file while its link is
+    valid, so each download is its own audit row, beside the run's ``export`` row. None, and no
+    audit row, when the link is not ours or has expired, the run is no longer done, or the file
+    is gone; ``PermissionDenied`` (no row either) for an actor without the permission.
+    """
+    if not actor.has_perm(EXPORT_PERMISSION):
+        raise PermissionDenied
+    run = export_download_run(token=token)
+    if run is None or not run.file_name:
+        return None
+    try:
+        opened: IO[bytes] = _exports_storage().open(run.file_name, "rb")
+    except FileNotFoundError:
+        # Deleted by the expiry task (or by hand) since the run's page was drawn.
+        return None
+    try:
+        event = audit_record(
+            actor=actor,
+            action=AuditEvent.Action.EXPORT_DOWNLOAD,
+            target=run,
+            fields=CONTACT_COLUMNS,
+            request=request,
+            reason="marketing export download",
+            details={
+                "export_run": run.pk,
+                "requested_by": run.requested_by.get_username() if run.requested_by else None,
+                "destination": run.destination.name if run.destination else None,
+                "channel": run.channel,
+                "format": run.format,
+                "include_inquiries": run.include_inquiries,
+                "rows": run.rows_written,
+                "sha256": run.sha256,
+                "size_bytes": run.size_bytes,
+            },
+        )
+    except BaseException:
+        # No audit row, no file: never hand out what the log does not show.
+        opened.close()
+        raise
+    return ExportDownload(run=run, file=opened, audit_event=event)
 
 
 # --- Sync API tokens and pages ------------------------------------------------------------------
