@@ -35,6 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from apps.followups.models import Suppression
+from apps.leads.attribution import url_without_userinfo
 from apps.leads.models import Consent, Person, Submission
 from apps.marketing.models import ExportDestination, ExportRun
 
@@ -248,10 +249,11 @@ class AttributionReport:
 
 
 def _landing_page(url: str) -> str:
-    # Host and path only: a query string can carry anything a visitor typed (even an email).
+    # Host and path only: a query string can carry anything a visitor typed (even an email),
+    # and so can a user:password@ part (dropped before anything else).
     if not url:
         return "(none)"
-    parts = urlsplit(url)
+    parts = urlsplit(url_without_userinfo(url))
     return f"{parts.netloc}{parts.path or '/'}" or "(none)"
 
 
