@@ -227,6 +227,7 @@ def export_last_cutoff(*, destination: ExportDestination, channel: str) -> datet
 # --- Attribution report ---------------------------------------------------------------------
 
 OTHER = "other"
+UNREADABLE = "(unreadable)"
 VERIFIED_STATUSES = (
     Submission.Status.VERIFIED_IN_NETWORK,
     Submission.Status.VERIFIED_OUT_OF_NETWORK,
@@ -253,7 +254,11 @@ def _landing_page(url: str) -> str:
     # and so can a user:password@ part (dropped before anything else).
     if not url:
         return "(none)"
-    parts = urlsplit(url_without_userinfo(url))
+    try:
+        parts = urlsplit(url_without_userinfo(url))
+    except ValueError:
+        # Posted but unreadable as a URL (an unclosed IPv6 bracket): one group, never a 500.
+        return UNREADABLE
     return f"{parts.netloc}{parts.path or '/'}" or "(none)"
 
 

@@ -86,3 +86,18 @@ def test_a_backwards_range_is_a_form_error(marketer_client: Client) -> None:
     response = marketer_client.get(URL, {"start": "2026-02-01", "end": "2026-01-01"})
     assert response.status_code == 200
     assert "The end is before the start" in response.content.decode()
+
+
+@override_settings(ATTRIBUTION_MIN_GROUP=1)
+def test_a_page_url_the_parser_refuses_is_a_group_not_an_error(
+    post_person: PostPerson, marketer_client: Client
+) -> None:
+    # The form takes any scheme://...; an unclosed IPv6 bracket made urlsplit raise (a 500).
+    post_person(page_url="http://user:pass@[::1/landing")
+    today = timezone.localdate().isoformat()
+
+    response = marketer_client.get(URL, {"start": today, "end": today})
+
+    assert response.status_code == 200
+    assert "(unreadable)" in response.content.decode()
+    assert "user:pass" not in response.content.decode()
