@@ -39,6 +39,7 @@ from apps.admissions.queue import (
     lead_search,
     ordering_for,
 )
+from apps.leads.attribution import url_without_userinfo
 from apps.leads.models import CardImage, Submission
 from apps.leads.selectors import submission_payer_mapping_queue
 from apps.privacy.masking import mask_all, mask_tail
@@ -366,6 +367,9 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "access_log": access_log,
             "subtitle": None,
             "submission": submission,
+            # As posted, less any user:password@ part (credentials, an email address).
+            "page_url": url_without_userinfo(submission.page_url),
+            "referrer": url_without_userinfo(submission.referrer),
             "person": submission.person,
             "timeline": timeline,
             "phi_rows": phi_rows,

@@ -330,3 +330,26 @@ def test_the_page_shows_where_the_lead_came_from(
     assert "detox-orange-county" in html
     assert "Google Ads" in html
     assert "https://asanarecovery.example/verify-insurance/" in html
+
+
+def test_the_page_shows_no_userinfo_of_the_form_page_or_referrer(
+    client: Client, api_client: APIClient, contact_body: dict[str, Any]
+) -> None:
+    # Anyone can post any URL: "user:password@" could be credentials or an email address.
+    api_client.post(
+        "/api/v1/contact-requests/",
+        {
+            **contact_body,
+            "page_url": "https://jane.doe%40mail.example:hunter2@asanarecovery.example/verify/",
+            "referrer": "https://user:pass@www.google.com/search?q=rehab",
+        },
+        format="json",
+    )
+    lead = Submission.objects.get()
+
+    html = client.get(_page(lead)).content.decode()
+
+    assert "https://asanarecovery.example/verify/" in html
+    assert "https://www.google.com/search?q=rehab" in html
+    for secret in ("hunter2", "jane.doe%40mail.example", "user:pass", "pass@"):
+        assert secret not in html
