@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.leads.attribution import url_without_userinfo
 from apps.leads.models import Consent, Person
 
 
@@ -39,8 +40,13 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
 class ConsentInline(ReadOnlyInline):
     model = Consent
-    fields = ("channel", "action", "source", "recorded_at", "wording", "ip_address", "page_url")
+    fields = ("channel", "action", "source", "recorded_at", "wording", "ip_address", "page")
     readonly_fields = fields
+
+    @admin.display(description="page URL")
+    def page(self, consent: Consent) -> str:
+        # Kept as posted (evidence); shown without a user:password@ part anyone could fill.
+        return url_without_userinfo(consent.page_url)
 
 
 def _revocation_action(channels: tuple[str, ...], label: str) -> Any:
