@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import ShowFacets
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.forms import ModelMultipleChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -43,6 +44,7 @@ from apps.leads.attribution import url_without_userinfo
 from apps.leads.models import CardImage, Submission
 from apps.leads.selectors import submission_payer_mapping_queue
 from apps.privacy.masking import mask_all, mask_tail
+from apps.staff.selectors import staff_who_work_leads
 from asana_leads.exceptions import ApplicationError
 
 if TYPE_CHECKING:
@@ -627,6 +629,14 @@ class PayerTeamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PayerTeam]:
         return super().get_queryset(request).prefetch_related("members")
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField | None:  # type: ignore[type-arg]
+        if db_field.name == "members":
+            # A team member receives leads in turn: only people who can work them.
+            kwargs["queryset"] = staff_who_work_leads().order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="Members")
     def member_names(self, obj: PayerTeam) -> str:

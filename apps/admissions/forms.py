@@ -11,6 +11,7 @@ from apps.admissions.models import CallLog, VerificationResult
 from apps.admissions.pipeline import REASON_REQUIRED, transitions_from
 from apps.admissions.services import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, Benefits
 from apps.leads.models import Submission
+from apps.staff.selectors import staff_who_work_leads
 
 
 class StatusChangeForm(forms.Form):
@@ -123,9 +124,8 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = (
-            get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
-        )
+        # Only people who can open and work a lead are offered.
+        field.queryset = staff_who_work_leads().order_by("username")
 
 
 class PayerMapForm(forms.Form):

@@ -35,6 +35,7 @@ from apps.leads.services import (
     submission_status_move,
     submission_touch,
 )
+from apps.staff.selectors import staff_who_work_leads, staff_works_leads
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -272,6 +273,9 @@ def lead_assign(*, submission: Submission, assignee: User | None, actor: Actor) 
         raise AssignmentNotAllowedError(
             "Only a manager assigns leads to others or takes them over."
         )
+    if assignee is not None and not staff_works_leads(user=assignee):
+        # A lead given to someone who cannot open it would wait for a call nobody makes.
+        raise AssignmentNotAllowedError(f"{assignee.get_username()} does not work leads.")
     assignee_id = assignee.pk if assignee else None
     if not submission_assignee_move(
         submission_id=submission.pk,
@@ -292,7 +296,7 @@ def lead_assign_to_me(*, submission: Submission, actor: Actor) -> None:
 @transaction.atomic
 def lead_assign_round_robin(*, submission: Submission, actor: Actor) -> int | None:
     """Give the lead to the next member of its payer's team, in turn. Returns the assignee's id,
-    or None when the payer has no team with active members (the lead stays as it was)."""
+    or None when the payer has no team with members who work leads (the lead stays as it was)."""
     if not actor.has_perm("leads.assign_submission"):
         raise AssignmentNotAllowedError("Only a manager assigns leads to others.")
     if submission.payer_id is None:
@@ -305,8 +309,12 @@ def lead_assign_round_robin(*, submission: Submission, actor: Actor) -> int | No
     )
     if team is None:
         return None
+    # Members who no longer work leads (left, or moved to Marketing) are skipped, not given
+    # leads they cannot open.
     member_ids = list(
-        team.members.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
+        team.members.filter(pk__in=staff_who_work_leads().values("pk"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     if not member_ids:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.forms import ModelChoiceField
 
 from apps.admissions.exceptions import AssignmentNotAllowedError, LeadChangedError
 from apps.admissions.models import PayerTeam
@@ -131,3 +132,76 @@ def test_coordinators_do_not_manage_payer_teams(coordinator: User) -> None:
 
     response = staff_client_for(coordinator).get("/admin/admissions/payerteam/add/")
     assert response.status_code == 403
+
+
+# --- Only people who work leads receive them ------------------------------------------------
+
+
+def test_a_manager_cannot_give_a_lead_to_someone_who_does_not_work_leads(
+    manager: User, marketer: User, auditor: User
+) -> None:
+    lead = lead_make()
+
+    for outsider in (marketer, auditor):
+        with pytest.raises(AssignmentNotAllowedError, match="does not work leads"):
+            lead_assign(submission=lead, assignee=outsider, actor=manager)
+
+    assert _assignee(lead) is None
+
+
+def test_a_deactivated_coordinator_is_no_longer_given_leads(
+    manager: User, coordinator: User
+) -> None:
+    coordinator.is_active = False
+    coordinator.save(update_fields=["is_active"])
+
+    with pytest.raises(AssignmentNotAllowedError):
+        lead_assign(submission=lead_make(), assignee=coordinator, actor=manager)
+
+
+def test_round_robin_skips_team_members_who_do_not_work_leads(
+    manager: User, marketer: User, auditor: User
+) -> None:
+    payer = Payer.objects.get(slug="aetna")
+    first, second = staff_make("ana", ADMISSIONS), staff_make("ben", ADMISSIONS)
+    team = PayerTeam.objects.create(payer=payer)
+    team.members.set([first, marketer, second, auditor])
+    leads = [lead_make(payer=payer) for _ in range(4)]
+
+    chosen = [lead_assign_round_robin(submission=lead, actor=manager) for lead in leads]
+
+    assert chosen == [first.pk, second.pk, first.pk, second.pk]
+
+
+def test_round_robin_leaves_the_lead_alone_when_no_member_works_leads(
+    manager: User, marketer: User
+) -> None:
+    payer = Payer.objects.get(slug="aetna")
+    PayerTeam.objects.create(payer=payer).members.set([marketer])
+    lead = lead_make(payer=payer)
+
+    assert lead_assign_round_robin(submission=lead, actor=manager) is None
+    assert _assignee(lead) is None
+
+
+def test_the_assign_form_and_the_team_admin_offer_only_people_who_work_leads(
+    manager: User, coordinator: User, marketer: User, auditor: User
+) -> None:
+    from apps.admissions.forms import AssignForm
+    from tests.conftest import staff_client_for
+
+    field = AssignForm().fields["assignee"]
+    assert isinstance(field, ModelChoiceField)
+    offered = set(field.queryset.values_list("username", flat=True))
+    assert offered == {manager.username, coordinator.username}
+
+    response = staff_client_for(manager).post(
+        "/admin/admissions/payerteam/add/",
+        {"payer": Payer.objects.get(slug="aetna").pk, "members": [marketer.pk]},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert not PayerTeam.objects.exists()
+    page = staff_client_for(manager).get("/admin/admissions/payerteam/add/").content.decode()
+    assert f">{coordinator.username}</option>" in page
+    assert f">{marketer.username}</option>" not in page
+    assert f">{auditor.username}</option>" not in page
