@@ -16,6 +16,7 @@ CONTACT_PATH = "/api/v1/contact-requests/"
 VERIFICATION_PATH = "/api/v1/insurance-verifications/"
 FLOOR_DRF_PATH = "/bench/floor/drf-only/"
 FLOOR_VALIDATE_PATH = "/bench/floor/contact-validate-only/"
+FLOOR_ONE_STATEMENT_PATH = "/bench/floor/contact-one-statement/"
 
 # What people type: a misspelling (fuzzy match), a slug, a regional Blue, a plan name.
 PAYERS = ("Signa", "aetna", "Blue Cross of Texas", "UHC Choice Plus")
@@ -101,6 +102,7 @@ TARGETS: dict[str, tuple[str, dict[str, Any]]] = {
 FLOORS: dict[str, tuple[str, dict[str, Any]]] = {
     "floor_drf": (FLOOR_DRF_PATH, _CONTACT),
     "floor_validate": (FLOOR_VALIDATE_PATH, _CONTACT),
+    "floor_one_statement": (FLOOR_ONE_STATEMENT_PATH, _CONTACT),
 }
 BODIES = {**TARGETS, **FLOORS}
 

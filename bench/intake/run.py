@@ -82,6 +82,7 @@ LABELS = {
     "verification": "(c) POST /api/v1/insurance-verifications/ (JSON, no card)",
     "floor_drf": "floor: DRF parses the contact body, answers 201",
     "floor_validate": "floor: + the contact contract validated, no storage",
+    "floor_one_statement": "floor: + stored as a new person in ONE statement (plan step 2)",
 }
 
 
