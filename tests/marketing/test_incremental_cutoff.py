@@ -55,13 +55,17 @@ def _at(time_machine: TimeMachineFixture, moment: datetime.datetime) -> None:
 
 
 def _incremental(destination: ExportDestination) -> ExportRun:
+    return _run(destination, incremental=True)
+
+
+def _run(destination: ExportDestination, *, incremental: bool = False) -> ExportRun:
     return export_run_create(
         filters=ContactFilters(channel="email"),
         fmt=ExportRun.Format.CSV,
         via=ExportRun.Via.ADMIN,
         actor=None,
         destination=destination,
-        incremental=True,
+        incremental=incremental,
     )
 
 
@@ -267,13 +271,7 @@ def test_a_person_in_flight_during_a_full_export_is_in_the_next_incremental_one(
     post_person: PostPerson, destination: ExportDestination, time_machine: TimeMachineFixture
 ) -> None:
     _at(time_machine, START)
-    full = export_run_create(
-        filters=ContactFilters(channel="email"),
-        fmt=ExportRun.Format.CSV,
-        via=ExportRun.Via.ADMIN,
-        actor=None,
-        destination=destination,
-    )
+    full = _run(destination)
     assert export_run_write(run_id=full.pk) is not None
     assert full.rows_written == 0
     _at(time_machine, START - datetime.timedelta(seconds=1))
@@ -347,13 +345,7 @@ def test_the_run_page_shows_the_window(
     time_machine: TimeMachineFixture,
 ) -> None:
     _at(time_machine, START)
-    full = export_run_create(
-        filters=ContactFilters(channel="email"),
-        fmt=ExportRun.Format.CSV,
-        via=ExportRun.Via.ADMIN,
-        actor=None,
-        destination=destination,
-    )
+    full = _run(destination)
     assert export_run_write(run_id=full.pk) is not None
     _at(time_machine, START + datetime.timedelta(minutes=10))
     incremental = _incremental(destination)
