@@ -151,6 +151,15 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
+    # A statement waiting on a lock another session holds (a migration, a long admin action)
+    # gives up after this long: a form post then answers 503 with Retry-After, as on SQLite's
+    # busy timeout, instead of hanging until its worker is killed. 0 waits for ever.
+    lock_timeout_ms = env.int("DATABASE_LOCK_TIMEOUT_MS", default=5000)
+    if lock_timeout_ms:
+        options = str(DATABASES["default"]["OPTIONS"].get("options", ""))
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"{options} -c lock_timeout={lock_timeout_ms}".strip()
+        )
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 

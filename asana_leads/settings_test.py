@@ -32,7 +32,10 @@ API_THROTTLE = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The audit log's trigger refuses TRUNCATE; the flush between transactional tests is the
     # one TRUNCATE we allow (migration privacy 0002).
-    DATABASES["default"]["OPTIONS"]["options"] = "-c asana_leads.audit_truncate=allow"
+    options = str(DATABASES["default"]["OPTIONS"].get("options", ""))
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        f"{options} -c asana_leads.audit_truncate=allow".strip()
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, as in production, not shared-cache memory: concurrent tests then meet SQLite's
     # real locking (WAL, busy timeout) instead of shared-cache "table is locked" errors.

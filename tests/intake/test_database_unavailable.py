@@ -5,7 +5,8 @@ cannot be stored"; issue 3, section 3).
 Each case runs a real asana_leads process (``scripts/database_faults.py``) against a database of
 its own and takes that database away for real: an exclusive lock held on the SQLite file, the
 SQLite file's directory gone, a PostgreSQL port where nothing listens, a TCP forwarder to
-PostgreSQL cut under the live process and restored. /readyz/ names the database meanwhile.
+PostgreSQL cut under the live process and restored, a PostgreSQL table locked by another session
+(``DATABASE_LOCK_TIMEOUT_MS``). /readyz/ names the database meanwhile.
 
 The last section takes away the other server a post touches, the shared cache (in-process).
 """
@@ -309,6 +310,33 @@ def test_it_answers_503_while_postgres_is_cut_off_and_201_once_it_is_back(
     app.do("forwarder_start")  # the server is back
     _assert_stored(app.post_contact(4))
     assert app.do("get", path="/readyz/")["status"] == 200
+    assert app.do("count", model="leads.Submission")["count"] == 2
+
+
+@needs_postgres
+def test_it_answers_503_while_a_table_is_locked_and_201_once_released(
+    tmp_path: Path, app_processes: list[AppProcess], faults_database: str
+) -> None:
+    import psycopg
+
+    env = _base_env(tmp_path)
+    env["DATABASE_URL"] = faults_database
+    env["DATABASE_LOCK_TIMEOUT_MS"] = "1000"
+    app = AppProcess(env)
+    app_processes.append(app)
+    app.do("migrate")
+    _assert_stored(app.post_contact(1))
+
+    admin_url = faults_database.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin_url) as holder:
+        # What a long migration does: every read and write of the table waits behind it.
+        holder.execute("LOCK TABLE leads_person IN ACCESS EXCLUSIVE MODE")
+        locked = app.post_contact(2)
+        _assert_unavailable(locked)
+        assert locked["elapsed"] < MAX_SECONDS_TO_ANSWER_503, locked
+        holder.rollback()
+
+    _assert_stored(app.post_contact(3))
     assert app.do("count", model="leads.Submission")["count"] == 2
 
 
