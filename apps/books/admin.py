@@ -12,12 +12,13 @@ from django.utils.html import format_html
 
 from apps.books.models import BookDownload
 from apps.books.selectors import book_download_count, book_download_counts_per_day
+from asana_leads.admin_base import ReadOnlyAdmin
 
 PER_DAY_DAYS = 30
 
 
 @admin.register(BookDownload)
-class BookDownloadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class BookDownloadAdmin(ReadOnlyAdmin):
     change_list_template = "admin/books/bookdownload/change_list.html"
     list_display = ("downloaded_at", "signup", "user_agent")
     list_select_related = ("submission",)
@@ -40,12 +41,3 @@ class BookDownloadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             response.context_data["per_day_days"] = PER_DAY_DAYS
             response.context_data["total_downloads"] = book_download_count()
         return response
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

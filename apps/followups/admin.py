@@ -36,6 +36,7 @@ from apps.followups.revocation import Intent
 from apps.followups.services import outbox_retry
 from apps.leads.contact import InvalidPhoneNumber, email_normalize, phone_normalize
 from apps.privacy.masking import mask_all
+from asana_leads.admin_base import ReadOnlyAdmin
 
 ERROR_PREVIEW_CHARS = 80
 READ_ONLY_SUBMIT = {
@@ -374,7 +375,7 @@ class InboundActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(InboundText)
-class InboundTextAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InboundTextAdmin(ReadOnlyAdmin):
     """Texts people sent us, read-only. The words are masked until the triage admin's audited
     reveal exists: someone may text their diagnosis back."""
 
@@ -398,12 +399,3 @@ class InboundTextAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, queryset: QuerySet[InboundText], search_term: str
     ) -> tuple[QuerySet[InboundText], bool]:
         return super().get_search_results(request, queryset, _contact_normalize(search_term))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -40,6 +40,7 @@ from apps.marketing.services import (
     export_tokens_revoke,
     export_window,
 )
+from asana_leads.admin_base import ReadOnlyAdmin
 
 REPORT_PERMISSION = "marketing.view_attribution_report"
 
@@ -58,7 +59,7 @@ def _require(request: HttpRequest, permission: str) -> None:
 
 
 @admin.register(ExportRun)
-class ExportRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ExportRunAdmin(ReadOnlyAdmin):
     """Every export made: who, when, filters, rows, format, SHA-256; a run's page shows its
     progress and, once written, the download link until it expires."""
 
@@ -106,15 +107,6 @@ class ExportRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "expires_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="progress")
     def progress(self, obj: ExportRun) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from apps.privacy.models import AuditEvent
 from apps.privacy.services import audit_record
+from asana_leads.admin_base import ReadOnlyAdmin
 
 EXPORT_COLUMNS = (
     "id",
@@ -33,7 +33,7 @@ EXPORT_COLUMNS = (
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = (
         "occurred_at",
         "actor_username",
@@ -57,15 +57,6 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="Fields")
     def field_list(self, event: AuditEvent) -> str:
         return ", ".join(event.fields)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Export the selected rows as CSV (audited)", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> HttpResponse:
