@@ -340,7 +340,7 @@ class SuppressionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         source = obj.source or "admin"
         if user is not None:
             source = f"{source} ({user.get_username()})"
-        saved = suppression_add(kind=obj.kind, value=obj.value, reason=obj.reason, source=source)
+        saved, _ = suppression_add(kind=obj.kind, value=obj.value, reason=obj.reason, source=source)
         # The admin logs and redirects with ``obj``: make it the row the service kept.
         obj.pk, obj.reason, obj.source = saved.pk, saved.reason, saved.source
         obj.created_at, obj.created_by = saved.created_at, saved.created_by

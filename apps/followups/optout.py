@@ -8,6 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from apps.followups.models import Suppression
+from apps.leads.contact import InvalidPhoneNumber, email_normalize, phone_normalize
 
 UNSUBSCRIBE_SALT = "followups.unsubscribe"
 
@@ -49,11 +50,27 @@ def contact_is_suppressed(*, email: str | None = None, phone: str | None = None)
 @transaction.atomic
 def suppression_add(
     *, kind: str, value: str, reason: str, source: str = "", created_by_id: int | None = None
-) -> Suppression:
-    """Put a normalized email or phone on the suppression list (idempotent)."""
-    suppression, _ = Suppression.objects.get_or_create(
+) -> tuple[Suppression, bool]:
+    """Put a normalized email or phone on the suppression list (idempotent); the row, and
+    whether it is new."""
+    return Suppression.objects.get_or_create(
         kind=kind,
         value=value,
         defaults={"reason": reason, "source": source[:100], "created_by_id": created_by_id},
     )
-    return suppression
+
+
+def suppression_entry(text: str) -> tuple[str, str] | None:
+    """(kind, normalized value) of one email address or phone number as someone typed it,
+    or None when it is neither (an address without a domain, a number that is not one)."""
+    text = text.strip()
+    if "@" in text:
+        if text.count("@") == 1 and "." in text.split("@")[1]:
+            return Suppression.Kind.EMAIL, email_normalize(text)
+        return None
+    if any(ch.isdigit() for ch in text):
+        try:
+            return Suppression.Kind.PHONE, phone_normalize(text)
+        except InvalidPhoneNumber:
+            return None
+    return None

@@ -9,7 +9,6 @@ of its file through the signed link is audited again, naming who downloaded it.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import datetime
@@ -681,8 +680,7 @@ def suppression_list_import(
 
     Invalid cells are reported by line number only, never echoed."""
     from apps.followups.models import Suppression
-    from apps.followups.optout import suppression_add
-    from apps.leads.contact import InvalidPhoneNumber, email_normalize, phone_normalize
+    from apps.followups.optout import suppression_add, suppression_entry
 
     report = SuppressionImportReport()
     actor_id = actor.pk if actor is not None else None
@@ -694,28 +692,22 @@ def suppression_list_import(
                 continue
             line_ok = False
             for cell in cells:
-                kind, value = "", ""
-                if "@" in cell:
-                    if cell.count("@") == 1 and "." in cell.split("@")[1]:
-                        kind, value = Suppression.Kind.EMAIL, email_normalize(cell)
-                elif any(ch.isdigit() for ch in cell):
-                    with contextlib.suppress(InvalidPhoneNumber):
-                        kind, value = Suppression.Kind.PHONE, phone_normalize(cell)
-                if not kind:
+                entry = suppression_entry(cell)
+                if entry is None:
                     continue
                 line_ok = True
-                existed = Suppression.objects.filter(kind=kind, value=value).exists()
-                suppression_add(
+                kind, value = entry
+                _, created = suppression_add(
                     kind=kind,
                     value=value,
                     reason=Suppression.Reason.IMPORTED,
                     source=label,
                     created_by_id=actor_id,
                 )
-                if existed:
-                    report.already += 1
-                else:
+                if created:
                     report.added += 1
+                else:
+                    report.already += 1
             if not line_ok:
                 report.invalid_lines.append(number)
     return report
