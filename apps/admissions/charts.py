@@ -14,6 +14,19 @@ BAR_WIDTH = 360
 COLOURS = ("#2f6f9f", "#5b9b4a", "#c98a2b", "#a64b4b", "#6b5b9a", "#3d8c8c", "#8c6d3d")
 
 
+def _nothing(title: str) -> SafeString:
+    return mark_safe(f'<p class="quiet">{escape(title)}: nothing in this period.</p>')  # noqa: S308
+
+
+def _svg_open(*, title: str, width: int, height: int) -> str:
+    """The chart's opening tags: scales to its container, named for screen readers."""
+    return (
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="100%" '
+        f'style="max-width:{width}px" viewBox="0 0 {width} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    )
+
+
 def bar_chart(
     rows: Sequence[tuple[str, float]],
     *,
@@ -23,16 +36,11 @@ def bar_chart(
 ) -> SafeString:
     """Horizontal bars, one per (label, value), scaled to the largest value."""
     if not rows:
-        return mark_safe(f'<p class="quiet">{escape(title)}: nothing in this period.</p>')  # noqa: S308
+        return _nothing(title)
     top = max(value for _, value in rows) or 1
     height = len(rows) * (BAR_HEIGHT + GAP) + GAP
     width = LABEL_WIDTH + BAR_WIDTH + 70
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="100%" '
-        f'style="max-width:{width}px" viewBox="0 0 {width} {height}" '
-        'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = [_svg_open(title=title, width=width, height=height)]
     for position, (label, value) in enumerate(rows):
         y = GAP + position * (BAR_HEIGHT + GAP)
         length = max(1, round(BAR_WIDTH * value / top)) if value else 0
@@ -54,7 +62,7 @@ def stacked_bars(
 ) -> SafeString:
     """One horizontal bar per row, split by series (value, label), with a legend."""
     if not rows:
-        return mark_safe(f'<p class="quiet">{escape(title)}: nothing in this period.</p>')  # noqa: S308
+        return _nothing(title)
     top = max(sum(values.values()) for _, values in rows) or 1
     # The legend names only the series this period has.
     present = {value for _, values in rows for value, count in values.items() if count}
@@ -72,12 +80,7 @@ def stacked_bars(
     legend_height = 18 * len(legend_rows) + 4
     height = legend_height + len(rows) * (BAR_HEIGHT + GAP) + GAP
     width = LABEL_WIDTH + BAR_WIDTH + 70
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="100%" '
-        f'style="max-width:{width}px" viewBox="0 0 {width} {height}" '
-        'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = [_svg_open(title=title, width=width, height=height)]
     for line, entries in enumerate(legend_rows):
         x = 0
         for position, label in entries:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import admin
 from django.contrib.admin import helpers
@@ -116,6 +116,20 @@ class _ConstantFilter(admin.SimpleListFilter):
     all_label = "All"
 
 
+class _FieldChoicesFilter(_ConstantFilter):
+    """One submission field, filtered to one of its choices."""
+
+    field: ClassVar[str]
+    field_choices: ClassVar[list[tuple[str, str]]]
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(self.field_choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(**{self.field: value}) if value else queryset
+
+
 class QueueFilter(_ConstantFilter):
     """Open (the default), a single status, every lead, or spam."""
 
@@ -185,16 +199,11 @@ class InNetworkFilter(_ConstantFilter):
         return queryset
 
 
-class FormFilter(_ConstantFilter):
+class FormFilter(_FieldChoicesFilter):
     title = "form"
     parameter_name = "form"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(Submission.Kind.choices)
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        return queryset.filter(kind=value) if value else queryset
+    field = "kind"
+    field_choices = Submission.Kind.choices
 
 
 class AssigneeFilter(_ConstantFilter):
@@ -279,16 +288,11 @@ class ReceivedFilter(_ConstantFilter):
         return queryset
 
 
-class TreatmentFilter(_ConstantFilter):
+class TreatmentFilter(_FieldChoicesFilter):
     title = "treatment interest"
     parameter_name = "treatment"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(Submission.TreatmentInterest.choices)
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        return queryset.filter(treatment_interest=value) if value else queryset
+    field = "treatment_interest"
+    field_choices = Submission.TreatmentInterest.choices
 
 
 _PHONE_TEXT = re.compile(r"^[\d\s()+.\-]+$")
